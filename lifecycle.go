@@ -1,0 +1,183 @@
+package apikey
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"time"
+)
+
+// Revoke revokes key id of tenant (AllTenants for any) and returns it.
+// Revoking a revoked key changes nothing and returns it as it is. The key
+// is refused by this manager's next verify.
+func (m *Manager) Revoke(ctx context.Context, tenant, id string) (*Key, error) {
+	if _, err := m.Get(ctx, tenant, id); err != nil {
+		return nil, err
+	}
+	now := m.Now()
+	k, err := m.store.Revoke(ctx, id, now)
+	if err != nil {
+		return nil, storeErr("revoke", err)
+	}
+	if k.RevokedAt.Equal(now) {
+		m.cfg.logger.LogAttrs(ctx, levelInfo, "apikey: key revoked", keyAttrs(k)...)
+		m.emit(ctx, Event{Kind: EventRevoked, At: now, KeyID: k.ID, Prefix: k.Prefix, Tenant: k.Tenant})
+	}
+	return k, nil
+}
+
+// RevokeAll revokes every key of tenant that is not revoked yet, all at one
+// timestamp (keys revoked earlier keep theirs), and returns every key of the
+// tenant afterwards, newest first.
+func (m *Manager) RevokeAll(ctx context.Context, tenant string) ([]*Key, error) {
+	if err := checkTenant(tenant); err != nil || tenant == AllTenants {
+		return nil, fmt.Errorf("%w: revoke-all needs one tenant", ErrInvalid)
+	}
+	now := m.Now()
+	keys, err := m.store.RevokeAll(ctx, tenant, now)
+	if err != nil {
+		return nil, storeErr("revoke all", err)
+	}
+	var ids []string
+	for _, k := range keys {
+		if k.RevokedAt.Equal(now) {
+			ids = append(ids, k.ID)
+		}
+	}
+	m.cfg.logger.LogAttrs(ctx, levelInfo, "apikey: tenant keys revoked", slogTenant(tenant), slogCount(len(ids)))
+	m.emit(ctx, Event{Kind: EventRevokedAll, At: now, Tenant: tenant, KeyIDs: ids})
+	return keys, nil
+}
+
+// DefaultGrace asks Rotate for the manager's default grace period.
+const DefaultGrace time.Duration = -1
+
+// Rotated is the outcome of a rotation: the old key as stored afterwards
+// (ReplacedBy and GraceExpiresAt set) and the successor with its token.
+type Rotated struct {
+	Old *Key
+	Issued
+}
+
+// Rotate replaces key id of tenant with a successor (same tenant,
+// environment, name, scopes, expiry, rotation settings and metadata) in one
+// atomic step. The old key keeps working for grace (DefaultGrace for the
+// manager's default); grace 0 revokes it at once; the grace never runs past
+// the old key's own expiry. A key already revoked, replaced, expired or out
+// of grace cannot be rotated (ErrConflict); of two concurrent rotations of
+// one key exactly one succeeds.
+func (m *Manager) Rotate(ctx context.Context, tenant, id string, grace time.Duration) (*Rotated, error) {
+	if grace == DefaultGrace {
+		grace = m.cfg.defaultGrace
+	}
+	if grace < 0 || grace > m.cfg.maxGrace {
+		return nil, fmt.Errorf("%w: grace must be between 0 and %v", ErrInvalid, m.cfg.maxGrace)
+	}
+	old, err := m.Get(ctx, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	now := m.Now()
+	if err := rotatable(old, now); err != nil {
+		return nil, err
+	}
+	succ, token, err := m.successor(old, now)
+	if err != nil {
+		return nil, err
+	}
+	r := Rotation{OldID: old.ID, SuccessorID: succ.ID, Successor: succ, At: now}
+	r.GraceExpiresAt, r.RevokedAt = graceEnd(old, now, grace)
+	stored, err := m.store.Rotate(ctx, r)
+	if err != nil {
+		return nil, storeErr("rotate", err)
+	}
+	m.rotated(ctx, stored, succ, now)
+	return &Rotated{Old: stored, Issued: Issued{Key: succ.Clone(), Token: NewSecret(token)}}, nil
+}
+
+// rotatable reports why old cannot be rotated at now, if it cannot.
+func rotatable(old *Key, now time.Time) error {
+	switch {
+	case old.ReplacedBy != "":
+		return fmt.Errorf("%w: key %s was already replaced by %s", ErrConflict, old.ID, old.ReplacedBy)
+	case old.StateAt(now) != StateActive:
+		return fmt.Errorf("%w: key %s is %s", ErrConflict, old.ID, old.StateAt(now))
+	}
+	return nil
+}
+
+// graceEnd applies the grace rules: zero revokes now; otherwise the old key
+// works until now+grace, but never past its own expiry.
+func graceEnd(old *Key, now time.Time, grace time.Duration) (graceExpires, revokedAt time.Time) {
+	if grace <= 0 {
+		return now, now
+	}
+	end := now.Add(grace)
+	if !old.ExpiresAt.IsZero() && end.After(old.ExpiresAt) {
+		end = old.ExpiresAt
+	}
+	return end, time.Time{}
+}
+
+// successor builds and mints the successor of old.
+func (m *Manager) successor(old *Key, now time.Time) (*Key, string, error) {
+	id, err := m.newID(now)
+	if err != nil {
+		return nil, "", err
+	}
+	s := &Key{
+		ID:                 id,
+		Tenant:             old.Tenant,
+		Environment:        old.Environment,
+		Name:               old.Name,
+		Scopes:             slices.Clone(old.Scopes),
+		CreatedBy:          old.CreatedBy,
+		CreatedAt:          now,
+		ExpiresAt:          old.ExpiresAt,
+		RotationInterval:   old.RotationInterval,
+		RotationWebhookURL: old.RotationWebhookURL,
+		WebhookSecret:      slices.Clone(old.WebhookSecret),
+		Metadata:           maps.Clone(old.Metadata),
+	}
+	if s.RotationInterval > 0 {
+		s.NextRotationAt = now.Add(s.RotationInterval)
+	}
+	token, err := m.mint(s)
+	if err != nil {
+		return nil, "", err
+	}
+	return s, token, nil
+}
+
+// rotated logs and reports a committed rotation.
+func (m *Manager) rotated(ctx context.Context, old, succ *Key, now time.Time) {
+	m.cfg.logger.LogAttrs(ctx, levelInfo, "apikey: key rotated", append(keyAttrs(old), slogSuccessor(succ.ID))...)
+	m.emit(ctx, Event{Kind: EventRotated, At: now, KeyID: old.ID, Prefix: old.Prefix, Tenant: old.Tenant, SuccessorID: succ.ID})
+}
+
+// Update changes the name, scopes or metadata of key id of tenant. New
+// scopes are checked against the catalogue; checking that the caller may
+// grant them (CanGrant) is the caller's job, since only it knows who asks.
+func (m *Manager) Update(ctx context.Context, tenant, id string, u Update) (*Key, error) {
+	if u.Name != nil && len(*u.Name) > maxKeyNameLen {
+		return nil, fmt.Errorf("%w: name longer than %d bytes", ErrInvalid, maxKeyNameLen)
+	}
+	if u.Scopes != nil {
+		scopes, err := m.checkScopes(*u.Scopes)
+		if err != nil {
+			return nil, err
+		}
+		u.Scopes = &scopes
+	}
+	if _, err := m.Get(ctx, tenant, id); err != nil {
+		return nil, err
+	}
+	u.At = m.Now()
+	k, err := m.store.Update(ctx, id, u)
+	if err != nil {
+		return nil, storeErr("update", err)
+	}
+	m.emit(ctx, Event{Kind: EventUpdated, At: u.At, KeyID: k.ID, Prefix: k.Prefix, Tenant: k.Tenant})
+	return k, nil
+}

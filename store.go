@@ -1,0 +1,196 @@
+package apikey
+
+import (
+	"context"
+	"time"
+)
+
+// Store persists key records. Implementations must be safe for concurrent
+// use, must never hold a plaintext token (they only ever see Key values),
+// and must not read the database's clock: every time they write comes from
+// an argument. Times are UTC with microsecond precision (the Manager
+// truncates them); a store returns them as it was given them.
+//
+// Errors: ErrNotFound for a missing ID or lookup value, ErrAlreadyExists for
+// a duplicate ID or lookup value, ErrConflict where a method says so; any
+// other error means the store could not answer and is wrapped by the caller
+// as ErrStoreUnavailable. Returned keys belong to the caller (a store never
+// hands out a record it will mutate later).
+//
+// The storetest package checks every contract below; run it against a new
+// implementation.
+type Store interface {
+	// Create inserts k. It fails with ErrAlreadyExists if a key with the
+	// same ID or Lookup exists, leaving the store unchanged.
+	Create(ctx context.Context, k *Key) error
+
+	// Get returns the key with the given ID, or ErrNotFound.
+	Get(ctx context.Context, id string) (*Key, error)
+
+	// GetByLookup returns the key whose Lookup equals lookup, or
+	// ErrNotFound. Verify calls it once per uncached request, so it must be
+	// a single indexed read: O(1) in the number of keys.
+	GetByLookup(ctx context.Context, lookup string) (*Key, error)
+
+	// List returns one page of a tenant's keys, newest first (by ID,
+	// descending), filtered by opts. Pagination is by keyset: pass the
+	// returned Page.Next as opts.After to get the next page; Next is empty on
+	// the last page. An unknown tenant gives an empty page, not an error.
+	List(ctx context.Context, tenant string, opts ListOptions) (Page, error)
+
+	// Revoke sets RevokedAt to at if the key is not revoked yet, and returns
+	// the key as stored afterwards. Revoking a revoked key changes nothing
+	// (its first RevokedAt stays) and is not an error. A missing ID gives
+	// ErrNotFound.
+	Revoke(ctx context.Context, id string, at time.Time) (*Key, error)
+
+	// RevokeAll sets RevokedAt to at on every key of tenant that is not
+	// revoked yet (keys revoked earlier keep their timestamp), atomically,
+	// and returns every key of the tenant afterwards, newest first.
+	RevokeAll(ctx context.Context, tenant string, at time.Time) ([]*Key, error)
+
+	// Rotate performs r atomically: it inserts r.Successor (when non-nil)
+	// and sets, on the key r.OldID, ReplacedBy = r.SuccessorID,
+	// GraceExpiresAt = r.GraceExpiresAt, RevokedAt = r.RevokedAt (when
+	// non-zero) and clears NextRotationAt. It fails with ErrConflict, leaving
+	// the store unchanged, if the old key is already revoked or replaced;
+	// of two concurrent rotations of one key exactly one succeeds. A missing
+	// old key gives ErrNotFound. It returns the old key as stored afterwards.
+	Rotate(ctx context.Context, r Rotation) (*Key, error)
+
+	// Update changes the non-nil fields of u on the key id and returns the
+	// key as stored afterwards, or ErrNotFound.
+	Update(ctx context.Context, id string, u Update) (*Key, error)
+
+	// UpgradeHash replaces the hash of key id with (version, hash) only if
+	// its current version is still from; otherwise it changes nothing and
+	// returns nil (someone else upgraded it first). at stamps the change-feed
+	// entry. A missing ID gives ErrNotFound.
+	UpgradeHash(ctx context.Context, id, from, version string, hash []byte, at time.Time) error
+
+	// RecordUsage applies a batch of usage records. Each record moves
+	// LastUsedAt (and LastUsedIP, LastUsedClient) forward only: a record
+	// older than or equal to the stored LastUsedAt changes nothing. Records
+	// for missing keys are ignored.
+	RecordUsage(ctx context.Context, batch []Usage) error
+
+	// DueForRotation returns up to limit active keys (not revoked, not
+	// replaced) whose NextRotationAt is set and not after now, oldest due
+	// first.
+	DueForRotation(ctx context.Context, now time.Time, limit int) ([]*Key, error)
+
+	// ClaimRotation moves the NextRotationAt of key id from due to next,
+	// only if it still equals due, and reports whether it did. Several
+	// processes racing for one due key: exactly one gets true. A missing ID
+	// gives false and no error.
+	ClaimRotation(ctx context.Context, id string, due, next time.Time) (bool, error)
+
+	// Purge deletes keys that stopped working (revoked, expired or out of
+	// grace) before cutoff, and change-feed entries older than cutoff, and
+	// returns how many keys it deleted.
+	Purge(ctx context.Context, cutoff time.Time) (int, error)
+
+	// Changes returns up to limit change-feed entries with Seq > after, in
+	// Seq order. Every Revoke (that changed something), RevokeAll, Rotate,
+	// Update and UpgradeHash appends one entry per affected key in the same
+	// transaction as the change. If entries after `after` were already
+	// purged it returns ErrChangesTrimmed.
+	Changes(ctx context.Context, after int64, limit int) ([]Change, error)
+
+	// LastChange returns the Seq of the newest change-feed entry, or 0.
+	// A follower starts from it.
+	LastChange(ctx context.Context) (int64, error)
+}
+
+// ListFilter selects keys in List.
+type ListFilter int
+
+// List filters. "Active" is judged at ListOptions.At.
+const (
+	ListAll     ListFilter = iota // every key
+	ListActive                    // not revoked, not expired, not out of grace
+	ListRevoked                   // revoked (RevokedAt set)
+)
+
+// ListOptions narrows a List call.
+type ListOptions struct {
+	// Filter selects keys; the zero value lists all.
+	Filter ListFilter
+	// At is the instant against which ListActive is judged.
+	At time.Time
+	// After is the cursor from a previous Page.Next; empty for the first page.
+	After string
+	// Limit is the page size; zero or negative means the store's default
+	// (100), and stores cap it at 1000.
+	Limit int
+}
+
+// Page is one page of List results.
+type Page struct {
+	// Keys are the keys of the page, newest first.
+	Keys []*Key
+	// Next is the cursor of the next page, or "" on the last page.
+	Next string
+}
+
+// Rotation describes one atomic rotation for Store.Rotate.
+type Rotation struct {
+	// OldID is the key being replaced.
+	OldID string
+	// SuccessorID is the key replacing it.
+	SuccessorID string
+	// Successor, when non-nil, is inserted in the same transaction (its ID
+	// must equal SuccessorID). Nil means the successor already exists (a
+	// scheduled rotation creates it before delivering it).
+	Successor *Key
+	// GraceExpiresAt is when the old key stops working.
+	GraceExpiresAt time.Time
+	// RevokedAt, when non-zero, revokes the old key at once (grace zero).
+	RevokedAt time.Time
+	// At is when the rotation happens (stamps the change-feed entry).
+	At time.Time
+}
+
+// Update lists the fields Store.Update changes; nil fields are left alone.
+type Update struct {
+	// At is when the update happens (stamps the change-feed entry).
+	At       time.Time
+	Name     *string
+	Scopes   *[]string
+	Metadata *map[string]string
+}
+
+// Usage is one coalesced use of a key, for Store.RecordUsage.
+type Usage struct {
+	KeyID  string
+	At     time.Time
+	IP     string
+	Client string
+}
+
+// ChangeKind says what a change-feed entry records.
+type ChangeKind string
+
+// Change kinds.
+const (
+	ChangeRevoked     ChangeKind = "revoked"
+	ChangeRotated     ChangeKind = "rotated"
+	ChangeUpdated     ChangeKind = "updated"
+	ChangeHashUpgrade ChangeKind = "hash_upgraded"
+)
+
+// Change is one change-feed entry: something happened to a key that caches
+// in other processes must forget.
+type Change struct {
+	// Seq orders entries; it only grows.
+	Seq int64
+	// KeyID and Lookup identify the key (Lookup is what caches key on).
+	KeyID  string
+	Lookup string
+	// Tenant owns the key.
+	Tenant string
+	// Kind says what happened.
+	Kind ChangeKind
+	// At is when it happened (the writer's clock).
+	At time.Time
+}

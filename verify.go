@@ -1,0 +1,105 @@
+package apikey
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+)
+
+// Verify checks a presented token and returns its key. It refuses a
+// malformed token (wrong prefix, environment, length, alphabet or checksum)
+// without touching the store; otherwise it does exactly one store read,
+// compares the keyed hash in constant time under the hash version the
+// record names, and then checks revocation, grace and expiry against the
+// clock. An unknown token and a known selector with a wrong secret take the
+// same path (one read, one hash comparison) and both give ErrNotFound.
+//
+// Errors: ErrMalformed, ErrNotFound, ErrRevoked, ErrGraceEnded, ErrExpired,
+// ErrStoreUnavailable (answer 503: the key could not be checked). A key
+// whose hash version is not current is re-hashed to the current version
+// after a successful verify.
+//
+// The returned Key is the caller's own copy.
+func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
+	prefix, env, selector, ok := splitToken(token)
+	if !ok || prefix != m.cfg.prefix || !m.knownEnv(env) {
+		return nil, m.verifyFailed(ctx, ErrMalformed, "malformed", nil)
+	}
+	k, err := m.store.GetByLookup(ctx, selector)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			m.current.Verify(token, m.dummy) // same work as a wrong secret
+			return nil, m.verifyFailed(ctx, ErrNotFound, "not_found", nil)
+		}
+		return nil, m.verifyFailed(ctx, storeErr("lookup", err), "store_unavailable", nil)
+	}
+	h := m.cfg.hashers[k.HashVersion]
+	if h == nil {
+		// A record under a retired version: it can never verify again.
+		m.current.Verify(token, m.dummy)
+		m.cfg.logger.LogAttrs(ctx, levelWarn, "apikey: key has an unregistered hash version",
+			append(keyAttrs(k), slog.String("hash_version", k.HashVersion))...)
+		return nil, m.verifyFailed(ctx, ErrNotFound, "mismatch", k)
+	}
+	if !h.Verify(token, k.Hash) {
+		return nil, m.verifyFailed(ctx, ErrNotFound, "mismatch", k)
+	}
+	if st := k.StateAt(m.Now()); st != StateActive {
+		return nil, m.verifyFailed(ctx, stateErr(st), st.String(), k)
+	}
+	if k.HashVersion != m.cfg.current {
+		m.rehash(ctx, k, token)
+	}
+	return k, nil
+}
+
+func (m *Manager) knownEnv(env string) bool {
+	for _, e := range m.cfg.envs {
+		if e == env {
+			return true
+		}
+	}
+	return false
+}
+
+// verifyFailed logs and reports a failed verification and returns err.
+// Nothing about the token itself is logged beyond the key's display prefix.
+func (m *Manager) verifyFailed(ctx context.Context, err error, reason string, k *Key) error {
+	if m.cfg.hook == nil && !m.cfg.logger.Enabled(ctx, levelDebug) && reason != "store_unavailable" {
+		return err
+	}
+	e := Event{Kind: EventVerifyFailed, At: m.Now(), Reason: reason}
+	attrs := []slog.Attr{slog.String("reason", reason)}
+	if k != nil {
+		e.KeyID, e.Prefix, e.Tenant = k.ID, k.Prefix, k.Tenant
+		attrs = append(attrs, keyAttrs(k)...)
+	}
+	level := levelDebug
+	if reason == "store_unavailable" {
+		level = levelWarn
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	m.cfg.logger.LogAttrs(ctx, level, "apikey: verify failed", attrs...)
+	m.emit(ctx, e)
+	return err
+}
+
+// rehash moves k to the current hash version after a successful verify.
+// Failure is logged and retried on the next verify; it never fails the
+// request.
+func (m *Manager) rehash(ctx context.Context, k *Key, token string) {
+	hash, err := m.current.Hash(token)
+	if err == nil {
+		err = m.store.UpgradeHash(ctx, k.ID, k.HashVersion, m.cfg.current, hash, m.Now())
+	}
+	if err != nil {
+		m.cfg.logger.LogAttrs(ctx, levelWarn, "apikey: re-hash failed",
+			append(keyAttrs(k), slog.String("error", err.Error()))...)
+		return
+	}
+	from := k.HashVersion
+	k.HashVersion, k.Hash = m.cfg.current, hash
+	m.cfg.logger.LogAttrs(ctx, levelInfo, "apikey: key re-hashed",
+		append(keyAttrs(k), slog.String("from", from), slog.String("to", m.cfg.current))...)
+	m.emit(ctx, Event{Kind: EventRehashed, At: m.Now(), KeyID: k.ID, Prefix: k.Prefix, Tenant: k.Tenant})
+}
