@@ -12,11 +12,13 @@ import (
 // Revoking a revoked key changes nothing and returns it as it is. The key
 // is refused by this manager's next verify.
 func (m *Manager) Revoke(ctx context.Context, tenant, id string) (*Key, error) {
-	if _, err := m.Get(ctx, tenant, id); err != nil {
+	old, err := m.Get(ctx, tenant, id)
+	if err != nil {
 		return nil, err
 	}
 	now := m.Now()
 	k, err := m.store.Revoke(ctx, id, now)
+	m.changed(ctx, old.Lookup)
 	if err != nil {
 		return nil, storeErr("revoke", err)
 	}
@@ -37,14 +39,19 @@ func (m *Manager) RevokeAll(ctx context.Context, tenant string) ([]*Key, error) 
 	now := m.Now()
 	keys, err := m.store.RevokeAll(ctx, tenant, now)
 	if err != nil {
+		// It may have committed, and we cannot tell which keys it touched.
+		m.InvalidateAll()
 		return nil, storeErr("revoke all", err)
 	}
 	var ids []string
+	lookups := make([]string, 0, len(keys))
 	for _, k := range keys {
 		if k.RevokedAt.Equal(now) {
 			ids = append(ids, k.ID)
 		}
+		lookups = append(lookups, k.Lookup) // also keys revoked elsewhere earlier
 	}
+	m.changed(ctx, lookups...)
 	m.cfg.logger.LogAttrs(ctx, levelInfo, "apikey: tenant keys revoked", slogTenant(tenant), slogCount(len(ids)))
 	m.emit(ctx, Event{Kind: EventRevokedAll, At: now, Tenant: tenant, KeyIDs: ids})
 	return keys, nil
@@ -89,6 +96,8 @@ func (m *Manager) Rotate(ctx context.Context, tenant, id string, grace time.Dura
 	r := Rotation{OldID: old.ID, SuccessorID: succ.ID, Successor: succ, At: now}
 	r.GraceExpiresAt, r.RevokedAt = graceEnd(old, now, grace)
 	stored, err := m.store.Rotate(ctx, r)
+	m.Invalidate(succ.Lookup) // a negative entry must not hide the successor
+	m.changed(ctx, old.Lookup)
 	if err != nil {
 		return nil, storeErr("rotate", err)
 	}
@@ -170,11 +179,13 @@ func (m *Manager) Update(ctx context.Context, tenant, id string, u Update) (*Key
 		}
 		u.Scopes = &scopes
 	}
-	if _, err := m.Get(ctx, tenant, id); err != nil {
+	old, err := m.Get(ctx, tenant, id)
+	if err != nil {
 		return nil, err
 	}
 	u.At = m.Now()
 	k, err := m.store.Update(ctx, id, u)
+	m.changed(ctx, old.Lookup)
 	if err != nil {
 		return nil, storeErr("update", err)
 	}

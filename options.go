@@ -23,6 +23,8 @@ type config struct {
 	maxLifetime   time.Duration
 	defaultGrace  time.Duration
 	maxGrace      time.Duration
+	cache         *CacheOptions         // nil: no verification cache
+	publish       InvalidationPublisher // nil: none
 }
 
 func defaultConfig() config {

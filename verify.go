@@ -8,7 +8,8 @@ import (
 
 // Verify checks a presented token and returns its key. It refuses a
 // malformed token (wrong prefix, environment, length, alphabet or checksum)
-// without touching the store; otherwise it does exactly one store read,
+// without touching the store; otherwise it does at most one store read
+// (none on a hit of the verification cache, see WithCache),
 // compares the keyed hash in constant time under the hash version the
 // record names, and then checks revocation, grace and expiry against the
 // clock. An unknown token and a known selector with a wrong secret take the
@@ -19,13 +20,17 @@ import (
 // whose hash version is not current is re-hashed to the current version
 // after a successful verify.
 //
-// The returned Key is the caller's own copy.
+// The returned Key is read-only: it may be shared with the verification
+// cache and with concurrent callers. Do not modify it; Clone it to change it.
 func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 	prefix, env, selector, ok := splitToken(token)
 	if !ok || prefix != m.cfg.prefix || !m.knownEnv(env) {
 		return nil, m.verifyFailed(ctx, ErrMalformed, "malformed", nil)
 	}
-	k, err := m.store.GetByLookup(ctx, selector)
+	// The raw clock is enough for StateAt (stored instants are whole
+	// microseconds, so truncating now would not change any comparison).
+	now := m.cfg.clock.Now()
+	k, err := m.fetch(ctx, selector, now)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			m.current.Verify(token, m.dummy) // same work as a wrong secret
@@ -44,11 +49,11 @@ func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 	if !h.Verify(token, k.Hash) {
 		return nil, m.verifyFailed(ctx, ErrNotFound, "mismatch", k)
 	}
-	if st := k.StateAt(m.Now()); st != StateActive {
+	if st := k.StateAt(now); st != StateActive {
 		return nil, m.verifyFailed(ctx, stateErr(st), st.String(), k)
 	}
 	if k.HashVersion != m.cfg.current {
-		m.rehash(ctx, k, token)
+		k = m.rehash(ctx, k, token)
 	}
 	return k, nil
 }
@@ -84,10 +89,11 @@ func (m *Manager) verifyFailed(ctx context.Context, err error, reason string, k 
 	return err
 }
 
-// rehash moves k to the current hash version after a successful verify.
-// Failure is logged and retried on the next verify; it never fails the
-// request.
-func (m *Manager) rehash(ctx context.Context, k *Key, token string) {
+// rehash moves k to the current hash version after a successful verify and
+// returns the record as now stored (a new value: k may be shared with the
+// cache and is never modified). Failure is logged and retried on the next
+// verify, and k is returned; it never fails the request.
+func (m *Manager) rehash(ctx context.Context, k *Key, token string) *Key {
 	hash, err := m.current.Hash(token)
 	if err == nil {
 		err = m.store.UpgradeHash(ctx, k.ID, k.HashVersion, m.cfg.current, hash, m.Now())
@@ -95,11 +101,13 @@ func (m *Manager) rehash(ctx context.Context, k *Key, token string) {
 	if err != nil {
 		m.cfg.logger.LogAttrs(ctx, levelWarn, "apikey: re-hash failed",
 			append(keyAttrs(k), slog.String("error", err.Error()))...)
-		return
+		return k
 	}
-	from := k.HashVersion
-	k.HashVersion, k.Hash = m.cfg.current, hash
+	m.changed(ctx, k.Lookup)
+	up := *k
+	up.HashVersion, up.Hash = m.cfg.current, hash
 	m.cfg.logger.LogAttrs(ctx, levelInfo, "apikey: key re-hashed",
-		append(keyAttrs(k), slog.String("from", from), slog.String("to", m.cfg.current))...)
+		append(keyAttrs(&up), slog.String("from", k.HashVersion), slog.String("to", m.cfg.current))...)
 	m.emit(ctx, Event{Kind: EventRehashed, At: m.Now(), KeyID: k.ID, Prefix: k.Prefix, Tenant: k.Tenant})
+	return &up
 }
