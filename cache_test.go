@@ -101,8 +101,8 @@ func hammerAcrossChange(t *testing.T, m *apikey.Manager, tok string, change func
 	const workers, before, after = 8, 1_000, 2_000
 	var (
 		changing, changed, total, accepted atomic.Int64
-		unexpected               atomic.Value
-		wg                       sync.WaitGroup
+		unexpected                         atomic.Value
+		wg                                 sync.WaitGroup
 	)
 	stop := make(chan struct{})
 	for range workers {
