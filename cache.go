@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -133,13 +134,7 @@ type CacheStats struct {
 func (m *Manager) CacheStats() CacheStats {
 	var s CacheStats
 	if m.cache != nil {
-		for i := range m.cache.shards {
-			sh := &m.cache.shards[i]
-			sh.mu.RLock()
-			s.Entries += len(sh.pos)
-			s.Negative += len(sh.neg)
-			sh.mu.RUnlock()
-		}
+		s.Entries, s.Negative = m.cache.size()
 	}
 	return s
 }
@@ -210,6 +205,11 @@ func flightKey(lookup string, gen uint64) string {
 // counts invalidations (gen); a store read fills the cache only if its
 // shard's count did not move since the read began, so a read that raced a
 // revocation can never re-insert the record it saw before the revocation.
+//
+// Reads are lock-free (a sync.Map per shard), so one hot key does not make
+// every core write to one lock word. Writers (fills, invalidations) take the
+// shard's mutex and keep plain maps of the entries beside the sync.Map, for
+// counting and for eviction at a random position.
 type verifyCache struct {
 	seed   maphash.Seed
 	mask   uint64
@@ -220,22 +220,25 @@ type verifyCache struct {
 }
 
 type cacheShard struct {
-	mu     sync.RWMutex
-	gen    uint64
-	pos    map[string]cacheEntry
-	neg    map[string]time.Time // expiry of each negative entry
+	read sync.Map      // lookup -> *cacheEntry: what readers see
+	gen  atomic.Uint64 // invalidations so far
+
+	mu     sync.Mutex             // guards what follows and every write to read
+	pos    map[string]*cacheEntry // the known-key entries in read
+	neg    map[string]*cacheEntry // the negative entries in read
 	maxPos int
 	maxNeg int
-	_      [40]byte // keep hot shards on separate cache lines
 }
 
+// cacheEntry is immutable once published.
 type cacheEntry struct {
-	key     *Key
+	key     *Key // nil for a negative entry
 	expires time.Time
 }
 
-// minPerShard keeps shards large enough that the per-shard bounds add up to
-// the configured ones without rounding away most of a small cache.
+// maxShards and minPerShard size the shards: enough of them to spread the
+// writers, each large enough that the per-shard bounds add up to the
+// configured ones without rounding away most of a small cache.
 const (
 	maxShards   = 64
 	minPerShard = 64
@@ -263,8 +266,8 @@ func newVerifyCache(o *CacheOptions) *verifyCache {
 		if i < o.MaxNegative%n {
 			sh.maxNeg++ // spread the remainder: a tiny negative bound still works
 		}
-		sh.pos = map[string]cacheEntry{}
-		sh.neg = map[string]time.Time{}
+		sh.pos = map[string]*cacheEntry{}
+		sh.neg = map[string]*cacheEntry{}
 	}
 	return c
 }
@@ -279,15 +282,12 @@ func (c *verifyCache) shard(lookup string) *cacheShard {
 // get returns the live entry of lookup, if any (k nil for a negative
 // entry), and otherwise the shard's generation to fill it with.
 func (s *cacheShard) get(lookup string, now time.Time) (k *Key, found bool, gen uint64) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if e, ok := s.pos[lookup]; ok && now.Before(e.expires) {
-		return e.key, true, 0
+	if v, ok := s.read.Load(lookup); ok {
+		if e := v.(*cacheEntry); now.Before(e.expires) {
+			return e.key, true, 0
+		}
 	}
-	if exp, ok := s.neg[lookup]; ok && now.Before(exp) {
-		return nil, true, 0
-	}
-	return nil, false, s.gen
+	return nil, false, s.gen.Load()
 }
 
 // put stores an entry (negative when k is nil) unless the shard was
@@ -295,59 +295,54 @@ func (s *cacheShard) get(lookup string, now time.Time) (k *Key, found bool, gen 
 func (s *cacheShard) put(lookup string, k *Key, expires time.Time, gen uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.gen != gen {
+	if s.gen.Load() != gen {
 		return
 	}
+	index, other, limit := s.pos, s.neg, s.maxPos
 	if k == nil {
-		if _, ok := s.neg[lookup]; !ok && len(s.neg) >= s.maxNeg {
-			if s.maxNeg == 0 {
-				return
-			}
-			evictOne(s.neg, negExpiry)
-		}
-		s.neg[lookup] = expires
-		return
+		index, other, limit = s.neg, s.pos, s.maxNeg
 	}
-	delete(s.neg, lookup)
-	if _, ok := s.pos[lookup]; !ok && len(s.pos) >= s.maxPos {
-		if s.maxPos == 0 {
+	if _, ok := index[lookup]; !ok && len(index) >= limit {
+		if limit == 0 {
 			return
 		}
-		evictOne(s.pos, entryExpiry)
+		s.evict(index)
 	}
-	s.pos[lookup] = cacheEntry{key: k, expires: expires}
+	e := &cacheEntry{key: k, expires: expires}
+	delete(other, lookup)
+	index[lookup] = e
+	s.read.Store(lookup, e)
 }
 
 // evictSample is how many entries an eviction looks at for an expired one.
 const evictSample = 4
 
-// evictOne removes one entry from m: the one expiring first among a few
+// evict removes one entry of index: the one expiring first among a few
 // taken at a random position (Go randomises map iteration), which is an
 // expired one whenever the sample holds one.
-func evictOne[V any](m map[string]V, expires func(V) time.Time) {
+func (s *cacheShard) evict(index map[string]*cacheEntry) {
 	var victim string
 	var first time.Time
 	n := 0
-	for l, v := range m {
-		if exp := expires(v); n == 0 || exp.Before(first) {
-			victim, first = l, exp
+	for l, e := range index {
+		if n == 0 || e.expires.Before(first) {
+			victim, first = l, e.expires
 		}
 		if n++; n == evictSample {
 			break
 		}
 	}
-	delete(m, victim)
+	delete(index, victim)
+	s.read.Delete(victim)
 }
-
-func entryExpiry(e cacheEntry) time.Time { return e.expires }
-func negExpiry(t time.Time) time.Time    { return t }
 
 func (c *verifyCache) invalidate(lookup string) {
 	s := c.shard(lookup)
 	s.mu.Lock()
-	s.gen++
+	s.gen.Add(1)
 	delete(s.pos, lookup)
 	delete(s.neg, lookup)
+	s.read.Delete(lookup)
 	s.mu.Unlock()
 }
 
@@ -355,9 +350,22 @@ func (c *verifyCache) invalidateAll() {
 	for i := range c.shards {
 		s := &c.shards[i]
 		s.mu.Lock()
-		s.gen++
+		s.gen.Add(1)
 		clear(s.pos)
 		clear(s.neg)
+		s.read.Clear()
 		s.mu.Unlock()
 	}
+}
+
+// size returns the number of known-key and negative entries.
+func (c *verifyCache) size() (pos, neg int) {
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.Lock()
+		pos += len(s.pos)
+		neg += len(s.neg)
+		s.mu.Unlock()
+	}
+	return pos, neg
 }
