@@ -60,8 +60,8 @@ type Scheduler struct {
 type SchedulerOption func(*Scheduler)
 
 // WithCheckInterval sets how often Start checks for due keys (default one
-// minute). It is also the shortest retry delay, unless WithRetryDelay says
-// otherwise.
+// minute). It is also the shortest retry delay (so a failed key is retried
+// at the next check), unless WithRetryDelay says otherwise.
 func WithCheckInterval(d time.Duration) SchedulerOption {
 	return func(s *Scheduler) {
 		if d > 0 {
@@ -84,8 +84,8 @@ func WithScheduledGrace(d time.Duration) SchedulerOption {
 // WithRetryDelay sets the backoff after failed deliveries: the first retry
 // comes min after a failure, each further one twice as late, up to max
 // (defaults: the check interval and one hour). The delay is also the claim's
-// lease: keep min above the delivery timeout, or another process may retry
-// a key while its delivery is still running.
+// lease, during which no other process touches the key, so min is raised to
+// the delivery timeout if it is shorter.
 func WithRetryDelay(min, max time.Duration) SchedulerOption {
 	return func(s *Scheduler) {
 		if min > 0 && max >= min {
@@ -142,6 +142,9 @@ func NewScheduler(m *Manager, opts ...SchedulerOption) *Scheduler {
 	if s.minRetry == 0 {
 		s.minRetry, s.maxRetry = s.interval, max(DefaultMaxRetryDelay, s.interval)
 	}
+	// The retry delay is the claim's lease: it must outlast a delivery.
+	s.minRetry = max(s.minRetry, s.timeout)
+	s.maxRetry = max(s.maxRetry, s.minRetry)
 	if s.deliver == nil {
 		s.deliver = HTTPDelivery(NewWebhookClient(m.cfg.webhookPolicy, s.timeout))
 	}

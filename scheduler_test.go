@@ -472,3 +472,18 @@ func TestManualRotationKeepsWebhookSecret(t *testing.T) {
 		t.Errorf("delivery for the manual successor: %v", err)
 	}
 }
+
+func TestSchedulerLeaseOutlastsDelivery(t *testing.T) {
+	r := newRig(t)
+	rc := newReceiver(t)
+	rc.answer(http.StatusBadGateway, false)
+	is := r.create(t, day, rc.srv.URL)
+	s := apikey.NewScheduler(r.m, apikey.WithCheckInterval(time.Second), apikey.WithDeliveryTimeout(30*time.Second))
+	now := r.clock.Advance(day)
+	if rep := runOnce(t, s); rep.Count(apikey.RotationFailed) != 1 {
+		t.Fatalf("%+v", rep.Results)
+	}
+	if got := r.get(t, is.Key.ID).NextRotationAt.Sub(now); got != 30*time.Second {
+		t.Errorf("lease %v, want the 30s delivery timeout", got)
+	}
+}
