@@ -11,10 +11,10 @@ import (
 
 // Scheduler defaults.
 const (
-	DefaultCheckInterval  = time.Minute
-	DefaultScheduledGrace = 24 * time.Hour
-	DefaultMaxRetryDelay  = time.Hour
-	defaultBatchSize      = 100
+	DefaultRotationCheckInterval = time.Minute
+	DefaultScheduledGrace        = 24 * time.Hour
+	DefaultRotationMaxRetryDelay = time.Hour
+	defaultBatchSize             = 100
 )
 
 // Scheduler rotates keys whose NextRotationAt has passed and delivers each
@@ -59,10 +59,10 @@ type Scheduler struct {
 // negative durations or sizes) are ignored and the default kept.
 type SchedulerOption func(*Scheduler)
 
-// WithCheckInterval sets how often Start checks for due keys (default one
+// WithRotationCheckInterval sets how often Start checks for due keys (default one
 // minute). It is also the shortest retry delay (so a failed key is retried
-// at the next check), unless WithRetryDelay says otherwise.
-func WithCheckInterval(d time.Duration) SchedulerOption {
+// at the next check), unless WithRotationRetryDelay says otherwise.
+func WithRotationCheckInterval(d time.Duration) SchedulerOption {
 	return func(s *Scheduler) {
 		if d > 0 {
 			s.interval = d
@@ -81,12 +81,12 @@ func WithScheduledGrace(d time.Duration) SchedulerOption {
 	}
 }
 
-// WithRetryDelay sets the backoff after failed deliveries: the first retry
+// WithRotationRetryDelay sets the backoff after failed deliveries: the first retry
 // comes min after a failure, each further one twice as late, up to max
 // (defaults: the check interval and one hour). The delay is also the claim's
 // lease, during which no other process touches the key, so min is raised to
 // the delivery timeout if it is shorter.
-func WithRetryDelay(min, max time.Duration) SchedulerOption {
+func WithRotationRetryDelay(min, max time.Duration) SchedulerOption {
 	return func(s *Scheduler) {
 		if min > 0 && max >= min {
 			s.minRetry, s.maxRetry = min, max
@@ -113,9 +113,9 @@ func WithDeliveryTimeout(d time.Duration) SchedulerOption {
 	}
 }
 
-// WithBatchSize sets how many due keys one check handles at most (default
+// WithRotationBatchSize sets how many due keys one check handles at most (default
 // 100); the rest wait for the next check.
-func WithBatchSize(n int) SchedulerOption {
+func WithRotationBatchSize(n int) SchedulerOption {
 	return func(s *Scheduler) {
 		if n > 0 {
 			s.batch = n
@@ -129,7 +129,7 @@ func WithBatchSize(n int) SchedulerOption {
 func NewScheduler(m *Manager, opts ...SchedulerOption) *Scheduler {
 	s := &Scheduler{
 		m:           m,
-		interval:    DefaultCheckInterval,
+		interval:    DefaultRotationCheckInterval,
 		grace:       DefaultScheduledGrace,
 		timeout:     DefaultDeliveryTimeout,
 		batch:       defaultBatchSize,
@@ -140,7 +140,7 @@ func NewScheduler(m *Manager, opts ...SchedulerOption) *Scheduler {
 		o(s)
 	}
 	if s.minRetry == 0 {
-		s.minRetry, s.maxRetry = s.interval, max(DefaultMaxRetryDelay, s.interval)
+		s.minRetry, s.maxRetry = s.interval, max(DefaultRotationMaxRetryDelay, s.interval)
 	}
 	// The retry delay is the claim's lease: it must outlast a delivery.
 	s.minRetry = max(s.minRetry, s.timeout)

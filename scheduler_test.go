@@ -239,8 +239,8 @@ func TestSchedulerFailedDeliveryKeepsOldKey(t *testing.T) {
 			if _, err := r.m.Verify(ctx, is.Token.Reveal()); err != nil {
 				t.Errorf("old key after failed delivery: %v", err)
 			}
-			if !old.NextRotationAt.Equal(now.Add(apikey.DefaultCheckInterval)) {
-				t.Errorf("next attempt at %v, want the next check %v", old.NextRotationAt, now.Add(apikey.DefaultCheckInterval))
+			if !old.NextRotationAt.Equal(now.Add(apikey.DefaultRotationCheckInterval)) {
+				t.Errorf("next attempt at %v, want the next check %v", old.NextRotationAt, now.Add(apikey.DefaultRotationCheckInterval))
 			}
 			if r.count(apikey.EventRotated) != 0 {
 				t.Error("rotated event on failure")
@@ -263,7 +263,7 @@ func TestSchedulerFailedDeliveryKeepsOldKey(t *testing.T) {
 				srv.Start()
 				defer srv.Close()
 			}
-			r.clock.Advance(apikey.DefaultCheckInterval)
+			r.clock.Advance(apikey.DefaultRotationCheckInterval)
 			rep = runOnce(t, s)
 			if rep.Count(apikey.RotationCommitted) != 1 {
 				t.Fatalf("retry: %+v", rep.Results)
@@ -281,7 +281,7 @@ func TestSchedulerBackoffGrowsAndCaps(t *testing.T) {
 	rc := newReceiver(t)
 	rc.answer(http.StatusServiceUnavailable, false)
 	is := r.create(t, day, rc.srv.URL)
-	s := apikey.NewScheduler(r.m, apikey.WithRetryDelay(time.Minute, 5*time.Minute))
+	s := apikey.NewScheduler(r.m, apikey.WithRotationRetryDelay(time.Minute, 5*time.Minute))
 	r.clock.Advance(day)
 	for i, want := range []time.Duration{1, 2, 4, 5, 5} {
 		rep := runOnce(t, s)
@@ -478,7 +478,7 @@ func TestSchedulerLeaseOutlastsDelivery(t *testing.T) {
 	rc := newReceiver(t)
 	rc.answer(http.StatusBadGateway, false)
 	is := r.create(t, day, rc.srv.URL)
-	s := apikey.NewScheduler(r.m, apikey.WithCheckInterval(time.Second), apikey.WithDeliveryTimeout(30*time.Second))
+	s := apikey.NewScheduler(r.m, apikey.WithRotationCheckInterval(time.Second), apikey.WithDeliveryTimeout(30*time.Second))
 	now := r.clock.Advance(day)
 	if rep := runOnce(t, s); rep.Count(apikey.RotationFailed) != 1 {
 		t.Fatalf("%+v", rep.Results)
