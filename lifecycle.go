@@ -137,11 +137,14 @@ func (m *Manager) successor(old *Key, now time.Time) (*Key, string, error) {
 		ExpiresAt:          old.ExpiresAt,
 		RotationInterval:   old.RotationInterval,
 		RotationWebhookURL: old.RotationWebhookURL,
-		WebhookSecret:      slices.Clone(old.WebhookSecret),
 		Metadata:           maps.Clone(old.Metadata),
 	}
 	if s.RotationInterval > 0 {
 		s.NextRotationAt = now.Add(s.RotationInterval)
+	}
+	// The signing secret carries over, sealed again under the new ID.
+	if s.WebhookSecret, err = m.resealWebhookSecret(old, id); err != nil {
+		return nil, "", err
 	}
 	token, err := m.mint(s)
 	if err != nil {

@@ -1,6 +1,7 @@
 package apikey
 
 import (
+	"crypto/cipher"
 	"fmt"
 	"log/slog"
 	"time"
@@ -23,6 +24,10 @@ type config struct {
 	maxLifetime   time.Duration
 	defaultGrace  time.Duration
 	maxGrace      time.Duration
+	// webhookAEAD seals webhook secrets (WithWebhookKey); nil without one.
+	webhookAEAD cipher.AEAD
+	// webhookPolicy says which webhook URLs and addresses are allowed.
+	webhookPolicy WebhookPolicy
 }
 
 func defaultConfig() config {
