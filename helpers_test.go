@@ -27,13 +27,15 @@ var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 var errBroken = errors.New("connection refused")
 
 // countingStore wraps a Store and counts every call by method name. When
-// fail is set, every call returns it instead of reaching the inner store.
+// fail is set, every call (or only calls of failOnly, when set) returns it
+// instead of reaching the inner store.
 type countingStore struct {
 	inner apikey.Store
 
-	mu    sync.Mutex
-	calls map[string]int
-	fail  error
+	mu       sync.Mutex
+	calls    map[string]int
+	fail     error
+	failOnly string
 }
 
 var _ apikey.Store = (*countingStore)(nil)
@@ -46,6 +48,9 @@ func (s *countingStore) count(method string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls[method]++
+	if s.failOnly != "" && s.failOnly != method {
+		return nil
+	}
 	return s.fail
 }
 
@@ -57,10 +62,13 @@ func (s *countingStore) reset() {
 }
 
 // setFail makes every later call fail with err (nil restores the store).
-func (s *countingStore) setFail(err error) {
+func (s *countingStore) setFail(err error) { s.setFailOnly("", err) }
+
+// setFailOnly makes later calls of method fail with err.
+func (s *countingStore) setFailOnly(method string, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.fail = err
+	s.fail, s.failOnly = err, method
 }
 
 // snapshot returns a copy of the counters.
