@@ -309,6 +309,11 @@ func TestRevokeIdempotent(t *testing.T) {
 	if err != nil || !k.RevokedAt.Equal(first) {
 		t.Fatalf("second Revoke = %v, %v; want the first RevokedAt %v kept", k, err, first)
 	}
+	// Again at the very instant of the first revocation: still nothing new.
+	f.clock.Set(first)
+	if k, err = f.m.Revoke(ctx, "acme", is.Key.ID); err != nil || !k.RevokedAt.Equal(first) {
+		t.Fatalf("third Revoke = %v, %v", k, err)
+	}
 	if got := kinds(f.events.take()); !slices.Equal(got, []apikey.EventKind{apikey.EventRevoked}) {
 		t.Errorf("events = %v, want one revoked", got)
 	}
