@@ -12,7 +12,8 @@ import (
 // Revoking a revoked key changes nothing and returns it as it is. The key
 // is refused by this manager's next verify.
 func (m *Manager) Revoke(ctx context.Context, tenant, id string) (*Key, error) {
-	if _, err := m.Get(ctx, tenant, id); err != nil {
+	before, err := m.Get(ctx, tenant, id)
+	if err != nil {
 		return nil, err
 	}
 	now := m.Now()
@@ -20,7 +21,7 @@ func (m *Manager) Revoke(ctx context.Context, tenant, id string) (*Key, error) {
 	if err != nil {
 		return nil, storeErr("revoke", err)
 	}
-	if k.RevokedAt.Equal(now) {
+	if before.RevokedAt.IsZero() && k.RevokedAt.Equal(now) {
 		m.cfg.logger.LogAttrs(ctx, levelInfo, "apikey: key revoked", keyAttrs(k)...)
 		m.emit(ctx, Event{Kind: EventRevoked, At: now, KeyID: k.ID, Prefix: k.Prefix, Tenant: k.Tenant})
 	}
