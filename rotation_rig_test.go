@@ -16,8 +16,6 @@ import (
 	"github.com/apikit/apikey/memstore"
 )
 
-// t0 is where rotation tests start their clock.
-var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 var testWebhookKey = []byte("webhook-key-0123456789abcdef0123")
 
