@@ -230,6 +230,7 @@ type fixture struct {
 
 // newFixture builds a manager with prefix "pgk", environments live and test,
 // hash version v1, and opts on top.
+
 func newFixture(t testing.TB, opts ...apikey.Option) *fixture {
 	t.Helper()
 	f := &fixture{store: newCountingStore(), clock: apikey.NewManualClock(t0), events: &eventLog{}}
@@ -237,6 +238,7 @@ func newFixture(t testing.TB, opts ...apikey.Option) *fixture {
 		apikey.WithPrefix("pgk"),
 		apikey.WithEnvironments("live", "test"),
 		apikey.WithPepper("v1", pepperV1),
+		apikey.WithWebhookKey(testWebhookKey),
 		apikey.WithClock(f.clock),
 		apikey.WithEventHook(f.events.hook),
 	}

@@ -94,6 +94,7 @@ func TestNoPlaintext(t *testing.T) {
 		opts := []apikey.Option{
 			apikey.WithPrefix("pgk"), apikey.WithClock(clock), apikey.WithLogger(logger),
 			apikey.WithEventHook(events.hook), apikey.WithCurrentHashVersion(current),
+			apikey.WithWebhookKey(testWebhookKey),
 		}
 		for _, v := range versions {
 			opts = append(opts, apikey.WithPepper(v, map[string][]byte{"v1": pepperV1, "v2": pepperV2}[v]))
@@ -109,6 +110,8 @@ func TestNoPlaintext(t *testing.T) {
 	var (
 		returned []any // everything the library returned
 		tokens   []string
+		// webhookSecrets are the rotation-webhook signing secrets handed out.
+		webhookSecrets []string
 	)
 	keep := func(v any, err error) {
 		returned = append(returned, v)
@@ -118,6 +121,9 @@ func TestNoPlaintext(t *testing.T) {
 	}
 	issue := func(is *apikey.Issued) {
 		tokens = append(tokens, is.Token.Reveal())
+		if !is.WebhookSecret.IsZero() {
+			webhookSecrets = append(webhookSecrets, is.WebhookSecret.Reveal())
+		}
 		returned = append(returned, is, *is, is.Key, is.Token, is.WebhookSecret)
 	}
 
@@ -221,6 +227,14 @@ func TestNoPlaintext(t *testing.T) {
 	}
 	if len(tokens) != 3 {
 		t.Fatalf("issued %d tokens, want 3", len(tokens))
+	}
+	if len(webhookSecrets) != 1 {
+		t.Fatalf("issued %d webhook secrets, want 1", len(webhookSecrets))
+	}
+	for _, ws := range webhookSecrets {
+		if strings.Contains(out, ws) {
+			t.Error("a webhook secret leaked")
+		}
 	}
 	for _, tok := range tokens {
 		secret := tok[len(tok)-66+17 : len(tok)-6]
