@@ -536,3 +536,73 @@ func TestLookupFuncs(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkVerifyImported verifies an imported SHA-256 key after its
+// upgrade: the legacy lookup (one SHA-256) plus the usual HMAC path.
+func BenchmarkVerifyImported(b *testing.B) {
+	m, err := apikey.New(memstore.New(), apikey.WithPrefix("pgk"), apikey.WithPepper("v1", testPepper),
+		apikey.WithLegacyImport(apikey.LegacySHA256("sha256")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	tok := "sk_bench_0123456789abcdef0123456789abcdef"
+	d := sha256.Sum256([]byte(tok))
+	if _, err := m.Import(ctx, apikey.ImportParams{Tenant: "t", HashVersion: "sha256", Hash: d[:]}); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := m.Verify(ctx, tok); err != nil { // the upgrade
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.Verify(ctx, tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkVerifyNativeWithLegacy verifies a native key on a manager that
+// also has a legacy scheme: the legacy branch must cost nothing here.
+func BenchmarkVerifyNativeWithLegacy(b *testing.B) {
+	bs, err := apikey.LegacyBcrypt("bcrypt", apikey.LookupFirst(8))
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := apikey.New(memstore.New(), apikey.WithPrefix("pgk"), apikey.WithPepper("v1", testPepper), apikey.WithLegacyImport(bs))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	is, err := m.Create(ctx, apikey.CreateParams{Tenant: "t"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok := is.Token.Reveal()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.Verify(ctx, tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLegacyBcryptCompare is the one-time cost of an imported bcrypt
+// key (its first verify), at bcrypt's default cost.
+func BenchmarkLegacyBcryptCompare(b *testing.B) {
+	bs, err := apikey.LegacyBcrypt("bcrypt", apikey.LookupFirst(8))
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok := "ak12345678.0123456789abcdef0123456789abcdef"
+	h, err := bcrypt.GenerateFromPassword([]byte(tok), bcrypt.DefaultCost)
+	if err != nil {
+		b.Fatal(err)
+	}
+	hasher := bs.Hasher()
+	for b.Loop() {
+		if !hasher.Verify(tok, h) {
+			b.Fatal("no match")
+		}
+	}
+}
