@@ -28,6 +28,7 @@ type config struct {
 	webhookAEAD cipher.AEAD
 	// webhookPolicy says which webhook URLs and addresses are allowed.
 	webhookPolicy WebhookPolicy
+	legacy        []LegacyScheme // WithLegacyImport (legacy.go)
 }
 
 func defaultConfig() config {
@@ -104,7 +105,7 @@ func addHasher(c *config, version string, h Hasher) error {
 	if version == "" || len(version) > 32 {
 		return fmt.Errorf("%w: hash version must be 1-32 bytes", ErrInvalid)
 	}
-	if _, dup := c.hashers[version]; dup {
+	if _, dup := c.hashers[version]; dup || c.legacyScheme(version) != nil {
 		return fmt.Errorf("%w: hash version %q registered twice", ErrInvalid, version)
 	}
 	c.hashers[version] = h
