@@ -13,6 +13,7 @@ import (
 var concurrencyCases = []testCase{
 	{"Rotate", testConcurrentRotate},
 	{"Revoke", testConcurrentRevoke},
+	{"RotateAndRevoke", testConcurrentRotateAndRevoke},
 	{"ReadWhileWriting", testConcurrentReadWhileWriting},
 	{"RecordUsage", testConcurrentRecordUsage},
 	{"ClaimRotation", testConcurrentClaimRotation},
@@ -114,6 +115,60 @@ func testConcurrentRevoke(f *fixture) {
 		}
 	}
 	f.wantChanges("racing revocations", 0, []change{{apikey.ChangeRevoked, k, stored.RevokedAt}}, false)
+}
+
+// Rotations racing with revocations of one key: a rotation succeeds only
+// if it came first (then it is the only one), and otherwise fails with
+// ErrConflict without inserting its successor.
+func testConcurrentRotateAndRevoke(f *fixture) {
+	for range 3 {
+		old := f.create("acme", rotatable)
+		now := at(time.Hour)
+		succs := make([]*apikey.Key, workers)
+		for i := range succs {
+			succs[i] = f.successorOf(old, now)
+		}
+		errs := make([]error, workers)
+		race(workers, func(i int) {
+			if i%2 == 0 {
+				_, errs[i] = f.s.Revoke(f.ctx, old.ID, now)
+				return
+			}
+			_, errs[i] = f.s.Rotate(f.ctx, apikey.Rotation{
+				OldID: old.ID, SuccessorID: succs[i].ID, Successor: succs[i].Clone(),
+				GraceExpiresAt: now.Add(time.Hour), At: now,
+			})
+		})
+		stored := f.get(old.ID)
+		if stored.RevokedAt.IsZero() {
+			f.Error("key not revoked after racing revocations")
+		}
+		winner := -1
+		for i, err := range errs {
+			switch {
+			case i%2 == 0:
+				noErr(f, "Revoke", err)
+			case err == nil && winner >= 0:
+				f.Errorf("rotations %d and %d both succeeded", winner, i)
+			case err == nil:
+				winner = i
+			case !errors.Is(err, apikey.ErrConflict):
+				f.Errorf("losing rotation %d: error = %v, want ErrConflict", i, err)
+			}
+		}
+		want := with(old, func(k *apikey.Key) { k.RevokedAt = now })
+		if winner >= 0 {
+			want.ReplacedBy, want.GraceExpiresAt, want.NextRotationAt = succs[winner].ID, now.Add(time.Hour), time.Time{}
+		}
+		checkKey(f, "key after racing Rotate and Revoke", stored, want)
+		for i := 1; i < workers; i += 2 {
+			if i == winner {
+				f.wantKey("winning successor", succs[i])
+			} else {
+				f.wantGone("losing successor", succs[i])
+			}
+		}
+	}
 }
 
 // Readers racing with writers see each record before or after a write,

@@ -24,14 +24,20 @@ var getByLookupCases = []testCase{
 	{"CaseSensitive", testGetByLookupCaseSensitive},
 }
 
-// A second key with an existing ID fails and changes nothing.
+// A second key with an existing ID fails, in the same tenant or another,
+// and changes nothing.
 func testCreateDuplicateID(f *fixture) {
 	k1 := f.create("acme")
-	k2 := f.key("acme", func(k *apikey.Key) { k.ID = k1.ID; k.Name = "other" })
-	wantErr(f, "Create with a duplicate ID", f.s.Create(f.ctx, k2), apikey.ErrAlreadyExists)
-	f.wantKey("first key after duplicate Create", k1)
-	_, err := f.s.GetByLookup(f.ctx, k2.Lookup)
-	wantErr(f, "GetByLookup of the refused key", err, apikey.ErrNotFound)
+	for _, tenant := range []string{"acme", "globex"} {
+		k2 := f.key(tenant, func(k *apikey.Key) { k.ID = k1.ID; k.Name = "other" })
+		wantErr(f, "Create with a duplicate ID in tenant "+tenant, f.s.Create(f.ctx, k2), apikey.ErrAlreadyExists)
+		f.wantKey("first key after duplicate Create", k1)
+		_, err := f.s.GetByLookup(f.ctx, k2.Lookup)
+		wantErr(f, "GetByLookup of the refused key", err, apikey.ErrNotFound)
+	}
+	if keys := f.list("globex", apikey.ListOptions{}); len(keys) != 0 {
+		f.Errorf("List(globex) after refused Create: %d keys, want 0", len(keys))
+	}
 }
 
 // A second key with an existing lookup value fails, in the same tenant or
@@ -90,16 +96,20 @@ func testGetCallerOwnsResult(f *fixture) {
 	want := f.create("acme", func(k *apikey.Key) {
 		k.Scopes = []string{"read", "write"}
 		k.Metadata = map[string]string{"team": "a"}
+		k.WebhookSecret = randomBytes(40)
 	})
 	got := f.get(want.ID)
 	got.Name = "changed"
 	got.Scopes[0] = "admin"
 	got.Metadata["team"] = "b"
+	got.Hash[0] ^= 0xff
+	got.WebhookSecret[0] ^= 0xff
 	f.wantKey("after the caller changed a returned Key", want)
 	byLookup, err := f.s.GetByLookup(f.ctx, want.Lookup)
 	noErr(f, "GetByLookup", err)
 	byLookup.Scopes[1] = "admin"
 	byLookup.Metadata["x"] = "y"
+	byLookup.Hash[1] ^= 0xff
 	f.wantKey("after the caller changed a Key from GetByLookup", want)
 }
 

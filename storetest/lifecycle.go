@@ -16,6 +16,7 @@ var revokeCases = []testCase{
 var revokeAllCases = []testCase{
 	{"Basic", testRevokeAllBasic},
 	{"Again", testRevokeAllAgain},
+	{"ManyKeys", testRevokeAllManyKeys},
 	{"UnknownTenant", testRevokeAllUnknownTenant},
 }
 
@@ -151,6 +152,26 @@ func testRevokeAllAgain(f *fixture) {
 		f.wantKey("Get after a second RevokeAll", want)
 	}
 	f.wantNoChanges("second RevokeAll", seq)
+}
+
+// RevokeAll returns every key of the tenant, not one List page.
+func testRevokeAllManyKeys(f *fixture) {
+	keys := make([]*apikey.Key, 150)
+	for i := range keys {
+		keys[i] = f.key("acme")
+	}
+	createAll(f, keys, 8)
+	when := at(time.Minute)
+	got, err := f.s.RevokeAll(f.ctx, "acme", when)
+	noErr(f, "RevokeAll", err)
+	wantIDs(f, "RevokeAll of 150 keys", got, newestFirst(keys...))
+	if left := f.list("acme", apikey.ListOptions{Filter: apikey.ListActive, At: when}); len(left) != 0 {
+		f.Errorf("%d keys still active after RevokeAll", len(left))
+	}
+	cs := f.changes(0)
+	if len(cs) != len(keys) {
+		f.Errorf("RevokeAll of %d keys appended %d change-feed entries", len(keys), len(cs))
+	}
 }
 
 func testRevokeAllUnknownTenant(f *fixture) {

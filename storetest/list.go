@@ -98,12 +98,17 @@ func testListPaginationWithFilter(f *fixture) {
 	}
 }
 
-// A cursor stays valid while keys are added and revoked: later pages
-// neither repeat nor skip the keys that existed at the first page.
+// A cursor stays valid while keys are added, revoked and deleted (even
+// the key it names): later pages neither repeat nor skip the keys that
+// existed at the first page.
 func testListStableCursor(f *fixture) {
 	var keys []*apikey.Key
-	for range 9 {
-		keys = append(keys, f.create("acme"))
+	for i := range 9 {
+		keys = append(keys, f.create("acme", func(k *apikey.Key) {
+			if i == 6 {
+				k.RevokedAt = at(-time.Hour) // the last key of page 1, purged below
+			}
+		}))
 	}
 	p, err := f.s.List(f.ctx, "acme", apikey.ListOptions{Limit: 3})
 	noErr(f, "List page 1", err)
@@ -113,8 +118,13 @@ func testListStableCursor(f *fixture) {
 	}
 	_, err = f.s.Revoke(f.ctx, keys[3].ID, base) // on page 2
 	noErr(f, "Revoke", err)
+	n, err := f.s.Purge(f.ctx, base) // deletes the cursor's key
+	noErr(f, "Purge", err)
+	if n != 1 {
+		f.Errorf("Purge = %d, want 1", n)
+	}
 	got = append(got, f.list("acme", apikey.ListOptions{Limit: 3, After: p.Next})...)
-	wantIDs(f, "pages around concurrent writes", got, newestFirst(keys...))
+	wantIDs(f, "pages around writes (the cursor's own key deleted)", got, newestFirst(keys...))
 }
 
 // The default page size is 100 and no page is larger than 1000.
