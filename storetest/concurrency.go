@@ -196,7 +196,7 @@ func testConcurrentReadWhileWriting(f *fixture) {
 	for r := range workers {
 		wg.Go(func() {
 			first := true
-			for n := 0; n < 2000; n++ {
+			for n := 0; n < 500; n++ {
 				last := done.Load()
 				var got *apikey.Key
 				var err error

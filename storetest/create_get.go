@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/apikit/apikey"
@@ -85,10 +86,10 @@ func testCreateNoChange(f *fixture) {
 
 func testGetNotFound(f *fixture) {
 	f.create("acme")
-	_, err := f.s.Get(f.ctx, f.newID())
-	wantErr(f, "Get of a missing ID", err, apikey.ErrNotFound)
-	_, err = f.s.Get(f.ctx, "")
-	wantErr(f, "Get of an empty ID", err, apikey.ErrNotFound)
+	for _, id := range []string{f.newID(), "", "not-a-ulid", "'; DROP TABLE keys; --", strings.Repeat("Z", 300)} {
+		_, err := f.s.Get(f.ctx, id)
+		wantErr(f, fmt.Sprintf("Get(%.30q)", id), err, apikey.ErrNotFound)
+	}
 }
 
 // Changing a returned key changes nothing in the store.
@@ -124,7 +125,7 @@ func testGetByLookupFound(f *fixture) {
 
 func testGetByLookupNotFound(f *fixture) {
 	k := f.create("acme")
-	for _, lookup := range []string{newLookup(), "", k.Lookup[:16], k.Lookup + "x", k.ID} {
+	for _, lookup := range []string{newLookup(), "", k.Lookup[:16], k.Lookup + "x", k.ID, strings.Repeat("a", 300), "é"} {
 		_, err := f.s.GetByLookup(f.ctx, lookup)
 		wantErr(f, "GetByLookup of a missing value", err, apikey.ErrNotFound)
 	}
