@@ -16,7 +16,6 @@ import (
 	"github.com/apikit/apikey/memstore"
 )
 
-
 var testWebhookKey = []byte("webhook-key-0123456789abcdef0123")
 
 // lockedBuffer collects log output from several goroutines.

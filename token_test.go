@@ -224,3 +224,23 @@ func TestRedact(t *testing.T) {
 		})
 	}
 }
+
+func TestManagerTokenRegexp(t *testing.T) {
+	f := newFixture(t)
+	is := f.create(t, "acme", apikey.CreateParams{})
+	re := f.m.TokenRegexp()
+	tok := is.Token.Reveal()
+	if got := re.FindString("key=" + tok + "; other"); got != tok {
+		t.Fatalf("TokenRegexp found %q in text holding an issued token", got)
+	}
+	for _, s := range []string{
+		"xyz_live_" + tok[len("pgk_live_"):], // other prefix
+		"pgk_prod_" + tok[len("pgk_live_"):], // unknown environment
+		tok + "A",                            // body one character too long
+		tok[:len(tok)-1],                     // one too short
+	} {
+		if re.MatchString(s) {
+			t.Errorf("TokenRegexp matched %q", apikey.Redact(s))
+		}
+	}
+}
