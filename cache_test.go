@@ -18,17 +18,17 @@ import (
 
 var cachePepper = []byte("cache-test-pepper-0123456789abcdef")
 
-// countingStore counts lookups and can fail them or hold them at a gate.
-type countingStore struct {
+// lookupCounter counts lookups and can fail them or hold them at a gate.
+type lookupCounter struct {
 	*memstore.Store
 	reads atomic.Int64
 	fail  atomic.Bool
 	gate  chan struct{} // when non-nil, lookups wait until it is closed
 }
 
-func newCountingStore() *countingStore { return &countingStore{Store: memstore.New()} }
+func newLookupCounter() *lookupCounter { return &lookupCounter{Store: memstore.New()} }
 
-func (s *countingStore) GetByLookup(ctx context.Context, lookup string) (*apikey.Key, error) {
+func (s *lookupCounter) GetByLookup(ctx context.Context, lookup string) (*apikey.Key, error) {
 	s.reads.Add(1)
 	if s.gate != nil {
 		<-s.gate
@@ -168,7 +168,7 @@ func waitFor(n *atomic.Int64, want int64) {
 func TestCacheServesHitsAndExpiresAfterTTL(t *testing.T) {
 	ctx := context.Background()
 	clk := apikey.NewManualClock(time.Date(2026, 1, 2, 3, 4, 5, 678_901_234, time.UTC))
-	s := newCountingStore()
+	s := newLookupCounter()
 	m := cachedManager(t, s, apikey.CacheOptions{TTL: time.Minute}, apikey.WithClock(clk))
 	is := createKey(t, m, "acme")
 	tok := is.Token.Reveal()
@@ -193,7 +193,7 @@ func TestCacheServesHitsAndExpiresAfterTTL(t *testing.T) {
 
 func TestInvalidateDropsEntries(t *testing.T) {
 	ctx := context.Background()
-	s := newCountingStore()
+	s := newLookupCounter()
 	m := cachedManager(t, s, apikey.CacheOptions{TTL: time.Hour})
 	a, b := createKey(t, m, "acme"), createKey(t, m, "acme")
 	for _, is := range []*apikey.Issued{a, b} {
@@ -238,7 +238,7 @@ func TestCacheNegativeEntries(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := apikey.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
-			s := newCountingStore()
+			s := newLookupCounter()
 			m := cachedManager(t, s, tt.opts, apikey.WithClock(clk))
 			_, err := m.Verify(ctx, unknown)
 			require.ErrorIs(t, err, apikey.ErrNotFound)
@@ -274,7 +274,7 @@ func TestCacheHonoursExpiryAndGraceOnHits(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			clk := apikey.NewManualClock(start)
-			s := newCountingStore()
+			s := newLookupCounter()
 			m := cachedManager(t, s, apikey.CacheOptions{TTL: 24 * time.Hour}, apikey.WithClock(clk))
 			tok := tt.prepare(t, m)
 			_, err := m.Verify(ctx, tok)
@@ -293,7 +293,7 @@ func TestCacheHonoursExpiryAndGraceOnHits(t *testing.T) {
 
 func TestCacheIsBounded(t *testing.T) {
 	ctx := context.Background()
-	s := newCountingStore()
+	s := newLookupCounter()
 	m := cachedManager(t, s, apikey.CacheOptions{MaxEntries: 10, MaxNegative: 5})
 	other, err := apikey.New(memstore.New(), apikey.WithPrefix("pgk"), apikey.WithPepper("v1", cachePepper))
 	require.NoError(t, err)
@@ -318,7 +318,7 @@ func TestCacheIsBounded(t *testing.T) {
 
 func TestCacheSingleflight(t *testing.T) {
 	ctx := context.Background()
-	s := newCountingStore()
+	s := newLookupCounter()
 	m := cachedManager(t, s, apikey.CacheOptions{})
 	tok := createKey(t, m, "acme").Token.Reveal()
 	s.gate = make(chan struct{})
@@ -347,7 +347,7 @@ func TestCacheSingleflight(t *testing.T) {
 
 func TestCacheNeverCachesStoreErrors(t *testing.T) {
 	ctx := context.Background()
-	s := newCountingStore()
+	s := newLookupCounter()
 	m := cachedManager(t, s, apikey.CacheOptions{})
 	tok := createKey(t, m, "acme").Token.Reveal()
 	s.fail.Store(true)
@@ -364,7 +364,7 @@ func TestCacheNeverCachesStoreErrors(t *testing.T) {
 
 func TestCacheHashUpgradeRefreshesEntry(t *testing.T) {
 	ctx := context.Background()
-	s := newCountingStore()
+	s := newLookupCounter()
 	old := cachedManager(t, s, apikey.CacheOptions{})
 	tok := createKey(t, old, "acme").Token.Reveal()
 
@@ -427,7 +427,7 @@ func TestInvalidationPublisher(t *testing.T) {
 
 func TestManagerChangesRefreshTheCache(t *testing.T) {
 	ctx := context.Background()
-	s := newCountingStore()
+	s := newLookupCounter()
 	m := cachedManager(t, s, apikey.CacheOptions{TTL: time.Hour})
 	is := createKey(t, m, "acme")
 	tok := is.Token.Reveal()

@@ -52,10 +52,22 @@ func (m *Manager) Create(ctx context.Context, p CreateParams) (*Issued, error) {
 	if err != nil {
 		return nil, err
 	}
+	var hookSecret string
+	if k.RotationWebhookURL != "" {
+		if hookSecret, err = newWebhookSecret(); err != nil {
+			return nil, err
+		}
+	}
 	for attempt := 0; ; attempt++ {
 		token, err := m.mint(k)
 		if err != nil {
 			return nil, err
+		}
+		if hookSecret != "" {
+			// Sealed under the key's ID, so sealed again when the ID changes.
+			if k.WebhookSecret, err = m.sealWebhookSecret(k.ID, hookSecret); err != nil {
+				return nil, err
+			}
 		}
 		err = m.store.Create(ctx, k)
 		if errors.Is(err, ErrAlreadyExists) && attempt < 3 {
@@ -71,7 +83,7 @@ func (m *Manager) Create(ctx context.Context, p CreateParams) (*Issued, error) {
 		m.Invalidate(k.Lookup) // a negative entry must not hide the new key
 		m.cfg.logger.LogAttrs(ctx, levelInfo, "apikey: key created", keyAttrs(k)...)
 		m.emit(ctx, Event{Kind: EventCreated, At: now, KeyID: k.ID, Prefix: k.Prefix, Tenant: k.Tenant})
-		return &Issued{Key: k.Clone(), Token: NewSecret(token)}, nil
+		return &Issued{Key: k.Clone(), Token: NewSecret(token), WebhookSecret: NewSecret(hookSecret)}, nil
 	}
 }
 
@@ -99,6 +111,14 @@ func (m *Manager) newKey(p CreateParams, now time.Time) (*Key, error) {
 	}
 	if p.RotationInterval < 0 {
 		return nil, fmt.Errorf("%w: negative rotation interval", ErrInvalid)
+	}
+	if p.RotationWebhookURL != "" {
+		if m.cfg.webhookAEAD == nil {
+			return nil, errNoWebhookKey
+		}
+		if err := m.CheckWebhookURL(p.RotationWebhookURL); err != nil {
+			return nil, err
+		}
 	}
 	id, err := m.newID(now)
 	if err != nil {

@@ -12,17 +12,17 @@ import (
 // Revoking a revoked key changes nothing and returns it as it is. The key
 // is refused by this manager's next verify.
 func (m *Manager) Revoke(ctx context.Context, tenant, id string) (*Key, error) {
-	old, err := m.Get(ctx, tenant, id)
+	before, err := m.Get(ctx, tenant, id)
 	if err != nil {
 		return nil, err
 	}
 	now := m.Now()
 	k, err := m.store.Revoke(ctx, id, now)
-	m.changed(ctx, old.Lookup)
+	m.changed(ctx, before.Lookup)
 	if err != nil {
 		return nil, storeErr("revoke", err)
 	}
-	if k.RevokedAt.Equal(now) {
+	if before.RevokedAt.IsZero() && k.RevokedAt.Equal(now) {
 		m.cfg.logger.LogAttrs(ctx, levelInfo, "apikey: key revoked", keyAttrs(k)...)
 		m.emit(ctx, Event{Kind: EventRevoked, At: now, KeyID: k.ID, Prefix: k.Prefix, Tenant: k.Tenant})
 	}
@@ -146,11 +146,14 @@ func (m *Manager) successor(old *Key, now time.Time) (*Key, string, error) {
 		ExpiresAt:          old.ExpiresAt,
 		RotationInterval:   old.RotationInterval,
 		RotationWebhookURL: old.RotationWebhookURL,
-		WebhookSecret:      slices.Clone(old.WebhookSecret),
 		Metadata:           maps.Clone(old.Metadata),
 	}
 	if s.RotationInterval > 0 {
 		s.NextRotationAt = now.Add(s.RotationInterval)
+	}
+	// The signing secret carries over, sealed again under the new ID.
+	if s.WebhookSecret, err = m.resealWebhookSecret(old, id); err != nil {
+		return nil, "", err
 	}
 	token, err := m.mint(s)
 	if err != nil {

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -195,4 +197,15 @@ func (m *Manager) ListAll(ctx context.Context, tenant string, filter ListFilter)
 		}
 		opts.After = p.Next
 	}
+}
+
+// TokenRegexp returns the pattern of this manager's tokens, for secret
+// scanners: `\b<prefix>_(<env>|<env>...)_[0-9A-Za-z]{66}\b`. Check a match
+// with ValidChecksum before acting on it.
+func (m *Manager) TokenRegexp() *regexp.Regexp {
+	envs := make([]string, len(m.cfg.envs))
+	for i, e := range m.cfg.envs {
+		envs[i] = regexp.QuoteMeta(e)
+	}
+	return regexp.MustCompile(`\b` + regexp.QuoteMeta(m.cfg.prefix) + `_(?:` + strings.Join(envs, "|") + `)_[0-9A-Za-z]{66}\b`)
 }

@@ -1,6 +1,7 @@
 package apikey
 
 import (
+	"crypto/cipher"
 	"fmt"
 	"log/slog"
 	"time"
@@ -23,6 +24,11 @@ type config struct {
 	maxLifetime   time.Duration
 	defaultGrace  time.Duration
 	maxGrace      time.Duration
+	// webhookAEAD seals webhook secrets (WithWebhookKey); nil without one.
+	webhookAEAD cipher.AEAD
+	// webhookPolicy says which webhook URLs and addresses are allowed.
+	webhookPolicy WebhookPolicy
+	legacy        []LegacyScheme        // WithLegacyImport (legacy.go)
 	cache         *CacheOptions         // nil: no verification cache
 	publish       InvalidationPublisher // nil: none
 }
@@ -101,7 +107,7 @@ func addHasher(c *config, version string, h Hasher) error {
 	if version == "" || len(version) > 32 {
 		return fmt.Errorf("%w: hash version must be 1-32 bytes", ErrInvalid)
 	}
-	if _, dup := c.hashers[version]; dup {
+	if _, dup := c.hashers[version]; dup || c.legacyScheme(version) != nil {
 		return fmt.Errorf("%w: hash version %q registered twice", ErrInvalid, version)
 	}
 	c.hashers[version] = h

@@ -38,6 +38,32 @@ const (
 // its prefix and environment. Redact uses it; a Manager's TokenRegexp is the
 // stricter pattern for one prefix and its environments. A match is only a
 // candidate: ValidChecksum tells a real token from a look-alike offline.
+//
+// # For secret-scanning services
+//
+// A token is
+//
+//	<prefix>_<env>_<selector:17><secret:43><checksum:6>
+//
+// prefix and env are 1 to 16 ASCII letters or digits; the 66-character body
+// uses the base62 alphabet "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+// (digit values 0-61 in that order); the whole token is at most 256 bytes.
+// For one issuer, match \b<prefix>_(?:live|test)_[0-9A-Za-z]{66}\b (with its
+// environments), or this pattern for any issuer. To validate a match offline:
+//
+//  1. take everything before the last 6 characters, prefix and underscores
+//     included ("pgk_live_" + the first 60 body characters);
+//  2. compute its CRC-32/IEEE (the zlib/PNG CRC: polynomial 0xEDB88320
+//     reflected, initial value and final XOR 0xFFFFFFFF);
+//  3. encode that 32-bit value in base62, most significant digit first,
+//     left-padded with '0' to exactly 6 characters;
+//  4. the match is a token only if this equals its last 6 characters.
+//
+// A random string passes with probability 2^-32. Test vector: for
+// "pgk_live_" followed by sixty '0' characters the CRC-32 is 0x463F493D
+// (1178552637) and the checksum is "1Hl5NV". The first four body characters
+// are not secret: with the prefix and environment they form the display
+// prefix ("pgk_live_abc1"), the only part a scanner should report.
 var TokenPattern = regexp.MustCompile(`[0-9A-Za-z]+_[0-9A-Za-z]+_[0-9A-Za-z]{66}`)
 
 // checksum is the CRC-32 (IEEE) of s, computed without copying s.

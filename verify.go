@@ -20,11 +20,24 @@ import (
 // whose hash version is not current is re-hashed to the current version
 // after a successful verify.
 //
+// With WithLegacyImport, a token that is not of this manager's format (and
+// does not start with its "<prefix>_<env>_") is looked up by its legacy
+// scheme's lookup value instead of a selector; the rest is the same: at
+// most one store read (through the cache), one comparison under the version the record names, the state
+// checks, and a re-hash to the current version on success.
+//
 // The returned Key is read-only: it may be shared with the verification
 // cache and with concurrent callers. Do not modify it; Clone it to change it.
 func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 	prefix, env, selector, ok := splitToken(token)
-	if !ok || prefix != m.cfg.prefix || !m.knownEnv(env) {
+	if ok {
+		ok = prefix == m.cfg.prefix && m.knownEnv(env)
+	} else {
+		// Not our format: maybe a key imported from another system, found by
+		// its legacy scheme's lookup value (legacy.go). False without one.
+		selector, ok = m.legacyLookup(token)
+	}
+	if !ok {
 		return nil, m.verifyFailed(ctx, ErrMalformed, "malformed", nil)
 	}
 	// The raw clock is enough for StateAt (stored instants are whole
@@ -38,7 +51,7 @@ func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 		}
 		return nil, m.verifyFailed(ctx, storeErr("lookup", err), "store_unavailable", nil)
 	}
-	h := m.cfg.hashers[k.HashVersion]
+	h := m.hasher(k.HashVersion) // registered or legacy (legacy.go)
 	if h == nil {
 		// A record under a retired version: it can never verify again.
 		m.current.Verify(token, m.dummy)

@@ -1,0 +1,232 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/memstore"
+)
+
+const testPepper = "importcsv test pepper, 32+ bytes long"
+
+// oldToken draws a token of a made-up old system, generated per test.
+func oldToken(t *testing.T) string {
+	t.Helper()
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return "old_" + hex.EncodeToString(b)
+}
+
+func sha256Hex(tok string) string {
+	d := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(d[:])
+}
+
+func writeCSV(t *testing.T, lines ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "keys.csv")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+// The committed sample holds exactly the hashes its documentation names.
+func TestSampleMatchesDocumentedTokens(t *testing.T) {
+	f, err := os.Open("sample.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rows, err := readRows(f, legacyVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 {
+		t.Fatalf("%d rows, want 3", len(rows))
+	}
+	for i, r := range rows {
+		tok := fmt.Sprintf("sk_example_%04d", i+1)
+		if string(r.params.Hash) != sha256Hex(tok) {
+			t.Errorf("row %d: sha256 is not that of %s", i+1, tok)
+		}
+	}
+}
+
+func TestRunImportsAndVerifies(t *testing.T) {
+	a, b := oldToken(t), oldToken(t)
+	d := sha256.Sum256([]byte(b))
+	path := writeCSV(t,
+		"tenant,id,sha256,scopes,prefix,name,created_at",
+		"ws_1,key_a,"+sha256Hex(a)+",jobs:read,old_a,first,2024-05-01T10:00:00Z",
+		"ws_2,key_b,"+base64.StdEncoding.EncodeToString(d[:])+",jobs:read jobs:write,old_b,second,",
+	)
+	var out, errOut bytes.Buffer
+	stdin := strings.NewReader(a + "\n\n" + a + "\n" + oldToken(t) + "\n" + b + "\n")
+	code := run([]string{"-verify", path}, env(map[string]string{"APIKEY_PEPPER": testPepper}), stdin, &out, &errOut)
+	if code != 1 { // the unknown token fails
+		t.Fatalf("exit %d, want 1; stderr: %s", code, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	wants := []string{
+		"imported 2 keys under hash version sha256, skipped 0 already imported",
+		"token 1: ok: key ", "(old_a) of ws_1, stored under v1",
+		"token 3: ok: key ", "(old_a) of ws_1, stored under v1",
+		"token 4: refused: not_found",
+		"token 5: ok: key ", "(old_b) of ws_2, stored under v1",
+	}
+	if len(lines) != 5 {
+		t.Fatalf("output:\n%s", out.String())
+	}
+	joined := strings.Join(lines, "\n")
+	for _, w := range wants {
+		if !strings.Contains(joined, w) {
+			t.Errorf("output lacks %q:\n%s", w, joined)
+		}
+	}
+	for _, tok := range []string{a, b} {
+		if strings.Contains(out.String()+errOut.String(), tok) {
+			t.Fatal("a token was printed")
+		}
+	}
+}
+
+func TestImportUpgradesOnFirstVerify(t *testing.T) {
+	ctx := context.Background()
+	store := memstore.New()
+	m, err := apikey.New(store, apikey.WithPepper("v1", []byte(testPepper)),
+		apikey.WithLegacyImport(apikey.LegacySHA256(legacyVersion)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, id := oldToken(t), ulid.Make().String()
+	rows, err := readRows(strings.NewReader("id,tenant,scopes,sha256\n"+id+",ws_1,jobs:read,"+sha256Hex(tok)+"\n"), legacyVersion)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errOut bytes.Buffer
+	if r := importRows(ctx, m, rows, &errOut); r != (importReport{imported: 1}) {
+		t.Fatalf("import: %+v, %s", r, errOut.String())
+	}
+	if r := importRows(ctx, m, rows, &errOut); r != (importReport{skipped: 1}) {
+		t.Fatalf("second import: %+v, want one skipped", r)
+	}
+	version := func() string {
+		k, err := store.Get(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k.HashVersion
+	}
+	if v := version(); v != legacyVersion {
+		t.Fatalf("imported under %q, want %q", v, legacyVersion)
+	}
+	var out bytes.Buffer
+	if failed := verifyTokens(ctx, m, strings.NewReader(tok+"\n"), &out); failed != 0 {
+		t.Fatalf("verify failed: %s", out.String())
+	}
+	if v := version(); v != "v1" {
+		t.Fatalf("after verify stored under %q, want v1", v)
+	}
+	if failed := verifyTokens(ctx, m, strings.NewReader(tok+"\n"), &out); failed != 0 {
+		t.Fatalf("verify after upgrade failed: %s", out.String())
+	}
+}
+
+func TestReadRows(t *testing.T) {
+	id := ulid.Make().String()
+	h := sha256Hex("x")
+	tests := []struct {
+		name    string
+		csv     string
+		wantErr string
+		check   func(t *testing.T, p apikey.ImportParams)
+	}{
+		{name: "ULID kept as ID", csv: "id,tenant,scopes,sha256\n" + strings.ToLower(id) + ",t,a:b c:d," + h,
+			check: func(t *testing.T, p apikey.ImportParams) {
+				if p.ID != id || p.Metadata != nil || strings.Join(p.Scopes, " ") != "a:b c:d" {
+					t.Fatalf("got ID %q metadata %v scopes %v", p.ID, p.Metadata, p.Scopes)
+				}
+			}},
+		{name: "other ID kept in metadata", csv: "ID, Tenant, Scopes, SHA256, expires_at\nkey_1, t, , " + h + ", 2030-01-02T03:04:05Z",
+			check: func(t *testing.T, p apikey.ImportParams) {
+				if p.ID != "" || p.Metadata[legacyIDKey] != "key_1" || len(p.Scopes) != 0 || p.ExpiresAt.Year() != 2030 {
+					t.Fatalf("got ID %q metadata %v scopes %v expiry %v", p.ID, p.Metadata, p.Scopes, p.ExpiresAt)
+				}
+			}},
+		{name: "missing column", csv: "id,tenant,sha256\nk,t," + h, wantErr: `no "scopes" column`},
+		{name: "bad time", csv: "id,tenant,scopes,sha256,created_at\nk,t,," + h + ",yesterday", wantErr: "line 2: created_at"},
+		{name: "bad digest", csv: "id,tenant,scopes,sha256\nk,t,,abc", wantErr: "line 2: sha256"},
+		{name: "bad scope", csv: "id,tenant,scopes,sha256\nk,t,jobs," + h, wantErr: "line 2: scopes"},
+		{name: "ragged row", csv: "id,tenant,scopes,sha256\nk,t\n", wantErr: "wrong number of fields"},
+		{name: "empty input", csv: "", wantErr: "reading the header"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rows, err := readRows(strings.NewReader(tt.csv), legacyVersion)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || len(rows) != 1 {
+				t.Fatalf("rows %v, err %v", rows, err)
+			}
+			tt.check(t, rows[0].params)
+		})
+	}
+}
+
+func TestRunFailures(t *testing.T) {
+	good := writeCSV(t, "id,tenant,scopes,sha256", "k,ws_1,jobs:read,"+sha256Hex(oldToken(t)))
+	bad := writeCSV(t, "id,tenant,scopes,sha256", "k1,ws_1,jobs:read,"+sha256Hex(oldToken(t)), "k2,ws_1,jobs:read,nothex")
+	future := writeCSV(t, "id,tenant,scopes,sha256,created_at",
+		"k1,ws_1,jobs:read,"+sha256Hex(oldToken(t))+",",
+		"k2,ws_1,jobs:read,"+sha256Hex(oldToken(t))+",2999-01-01T00:00:00Z")
+	tests := []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		wantCode int
+		wantErr  string
+	}{
+		{"no file", nil, nil, 2, "usage"},
+		{"missing file", []string{filepath.Join(t.TempDir(), "nope.csv")}, nil, 2, "no such file"},
+		{"unsupported store", []string{"-db", "oracle:x", good}, nil, 2, `unsupported -db "oracle:x"`},
+		{"short pepper", []string{good}, map[string]string{"APIKEY_PEPPER": "short"}, 2, "pepper"},
+		{"bad digest", []string{bad}, map[string]string{"APIKEY_PEPPER": testPepper}, 2, "line 3: sha256"},
+		{"refused by Import", []string{future}, map[string]string{"APIKEY_PEPPER": testPepper}, 1, "line 3: apikey: invalid argument: creation time"},
+		{"random pepper for memory", []string{good}, nil, 0, "using a random pepper"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := run(tt.args, env(tt.env), strings.NewReader(""), &out, &errOut)
+			if code != tt.wantCode || !strings.Contains(errOut.String(), tt.wantErr) {
+				t.Fatalf("exit %d, stderr %q; want %d and %q", code, errOut.String(), tt.wantCode, tt.wantErr)
+			}
+		})
+	}
+	if _, err := loadPepper("", "P", true, &bytes.Buffer{}); err == nil {
+		t.Fatal("a persistent store accepted a random pepper")
+	}
+}
