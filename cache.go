@@ -162,23 +162,25 @@ func (m *Manager) fetch(ctx context.Context, lookup string, now time.Time) (*Key
 	if c == nil {
 		return m.store.GetByLookup(ctx, lookup)
 	}
-	sh := c.shard(lookup)
-	k, found, gen := sh.get(lookup, now)
-	if found {
-		if k == nil {
-			return nil, ErrNotFound
+	if v, ok := c.read.Load(lookup); ok {
+		if e := v.(*cacheEntry); now.Before(e.expires) {
+			if e.key == nil {
+				return nil, ErrNotFound
+			}
+			return e.key, nil
 		}
-		return k, nil
 	}
+	sh := c.shard(lookup)
+	gen := sh.gen.Load()
 	// The flight key carries the shard's generation: a verify that starts
 	// after an invalidation never joins a read that started before it.
 	v, err, shared := c.flight.Do(flightKey(lookup, gen), func() (any, error) {
 		k, err := m.store.GetByLookup(ctx, lookup)
 		switch {
 		case err == nil:
-			sh.put(lookup, k, now.Add(c.ttl), gen)
+			c.put(sh, lookup, k, now.Add(c.ttl), gen)
 		case errors.Is(err, ErrNotFound) && c.negTTL > 0:
-			sh.put(lookup, nil, now.Add(c.negTTL), gen)
+			c.put(sh, lookup, nil, now.Add(c.negTTL), gen)
 		}
 		return k, err
 	})
@@ -201,16 +203,17 @@ func flightKey(lookup string, gen uint64) string {
 	return string(strconv.AppendUint(b, gen, 10))
 }
 
-// verifyCache is a sharded map from lookup value to record. Each shard
-// counts invalidations (gen); a store read fills the cache only if its
-// shard's count did not move since the read began, so a read that raced a
-// revocation can never re-insert the record it saw before the revocation.
-//
-// Reads are lock-free (a sync.Map per shard), so one hot key does not make
-// every core write to one lock word. Writers (fills, invalidations) take the
-// shard's mutex and keep plain maps of the entries beside the sync.Map, for
-// counting and for eviction at a random position.
+// verifyCache maps lookup values to records. Reads are lock-free: one
+// sync.Map that a hit consults and nothing else, so one hot key does not
+// make every core write to one lock word. Writers (fills, invalidations,
+// evictions) go through shards, chosen by a seeded hash of the lookup
+// value: each has a mutex, plain maps of its entries (for counting and for
+// eviction at a random position) and a count of invalidations (gen). A
+// store read fills the cache only if its shard's count did not move since
+// the read began, so a read that raced a revocation can never re-insert the
+// record it saw before the revocation.
 type verifyCache struct {
+	read   sync.Map // lookup -> *cacheEntry
 	seed   maphash.Seed
 	mask   uint64
 	ttl    time.Duration
@@ -220,12 +223,11 @@ type verifyCache struct {
 }
 
 type cacheShard struct {
-	read sync.Map      // lookup -> *cacheEntry: what readers see
-	gen  atomic.Uint64 // invalidations so far
+	gen atomic.Uint64 // invalidations so far
 
-	mu     sync.Mutex             // guards what follows and every write to read
-	pos    map[string]*cacheEntry // the known-key entries in read
-	neg    map[string]*cacheEntry // the negative entries in read
+	mu     sync.Mutex             // guards what follows and every write of its lookups to read
+	pos    map[string]*cacheEntry // the known-key entries of this shard
+	neg    map[string]*cacheEntry // the negative entries of this shard
 	maxPos int
 	maxNeg int
 }
@@ -279,20 +281,9 @@ func (c *verifyCache) shard(lookup string) *cacheShard {
 	return &c.shards[maphash.String(c.seed, lookup)&c.mask]
 }
 
-// get returns the live entry of lookup, if any (k nil for a negative
-// entry), and otherwise the shard's generation to fill it with.
-func (s *cacheShard) get(lookup string, now time.Time) (k *Key, found bool, gen uint64) {
-	if v, ok := s.read.Load(lookup); ok {
-		if e := v.(*cacheEntry); now.Before(e.expires) {
-			return e.key, true, 0
-		}
-	}
-	return nil, false, s.gen.Load()
-}
-
-// put stores an entry (negative when k is nil) unless the shard was
+// put stores an entry of shard s (negative when k is nil) unless s was
 // invalidated since generation gen was read.
-func (s *cacheShard) put(lookup string, k *Key, expires time.Time, gen uint64) {
+func (c *verifyCache) put(s *cacheShard, lookup string, k *Key, expires time.Time, gen uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.gen.Load() != gen {
@@ -306,21 +297,21 @@ func (s *cacheShard) put(lookup string, k *Key, expires time.Time, gen uint64) {
 		if limit == 0 {
 			return
 		}
-		s.evict(index)
+		c.evict(index)
 	}
 	e := &cacheEntry{key: k, expires: expires}
 	delete(other, lookup)
 	index[lookup] = e
-	s.read.Store(lookup, e)
+	c.read.Store(lookup, e)
 }
 
 // evictSample is how many entries an eviction looks at for an expired one.
 const evictSample = 4
 
-// evict removes one entry of index: the one expiring first among a few
-// taken at a random position (Go randomises map iteration), which is an
-// expired one whenever the sample holds one.
-func (s *cacheShard) evict(index map[string]*cacheEntry) {
+// evict removes one entry of index (a shard's map, locked): the one
+// expiring first among a few taken at a random position (Go randomises map
+// iteration), which is an expired one whenever the sample holds one.
+func (c *verifyCache) evict(index map[string]*cacheEntry) {
 	var victim string
 	var first time.Time
 	n := 0
@@ -333,7 +324,7 @@ func (s *cacheShard) evict(index map[string]*cacheEntry) {
 		}
 	}
 	delete(index, victim)
-	s.read.Delete(victim)
+	c.read.Delete(victim)
 }
 
 func (c *verifyCache) invalidate(lookup string) {
@@ -342,19 +333,23 @@ func (c *verifyCache) invalidate(lookup string) {
 	s.gen.Add(1)
 	delete(s.pos, lookup)
 	delete(s.neg, lookup)
-	s.read.Delete(lookup)
+	c.read.Delete(lookup)
 	s.mu.Unlock()
 }
 
 func (c *verifyCache) invalidateAll() {
 	for i := range c.shards {
+		c.shards[i].mu.Lock()
+	}
+	for i := range c.shards {
 		s := &c.shards[i]
-		s.mu.Lock()
 		s.gen.Add(1)
 		clear(s.pos)
 		clear(s.neg)
-		s.read.Clear()
-		s.mu.Unlock()
+	}
+	c.read.Clear()
+	for i := range c.shards {
+		c.shards[i].mu.Unlock()
 	}
 }
 

@@ -51,7 +51,10 @@ func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 		}
 		return nil, m.verifyFailed(ctx, storeErr("lookup", err), "store_unavailable", nil)
 	}
-	h := m.hasher(k.HashVersion) // registered or legacy (legacy.go)
+	h := m.current
+	if k.HashVersion != m.cfg.current {
+		h = m.hasher(k.HashVersion) // registered or legacy (legacy.go)
+	}
 	if h == nil {
 		// A record under a retired version: it can never verify again.
 		m.current.Verify(token, m.dummy)
