@@ -16,9 +16,9 @@ import (
 // CacheOptions configures the verification cache (see WithCache). Zero
 // fields take the defaults named on each.
 type CacheOptions struct {
-	// MaxEntries bounds the number of known keys held (default 100000).
-	// When full, an insert evicts an expired entry if it finds one, else a
-	// random one.
+	// MaxEntries bounds the number of known keys held (default 100000;
+	// each entry holds the key's record, about half a kilobyte). When full,
+	// an insert evicts an expired entry if it finds one, else a random one.
 	MaxEntries int
 	// TTL is how long an entry is served without re-reading the store
 	// (default 10 s). It is the longest a change made by another process
@@ -50,10 +50,10 @@ const (
 // but well-formed tokens are remembered for NegativeTTL, so floods of
 // random keys do not reach the database. Store errors are never cached.
 //
-// Consistency: Revoke, RevokeAll, Rotate and Update through this Manager
-// drop the affected entries before they return, so this process never
-// accepts a key after revoking it; Create drops a negative entry for the new
-// key. Changes made by other processes (or directly on the store) are seen
+// Consistency: Revoke, RevokeAll, Rotate, Update and the hash upgrade
+// through this Manager (and its Scheduler's rotations) drop the affected
+// entries before they return, so this process never accepts a key after
+// revoking it; Create and Import drop a negative entry for the new key. Changes made by other processes (or directly on the store) are seen
 // after at most TTL (NegativeTTL for keys created elsewhere) unless
 // something calls Invalidate: wire WithInvalidationPublisher to a bus and
 // the bus to Invalidate on the other processes, or follow the store's
