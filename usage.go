@@ -14,7 +14,9 @@ import (
 
 // Usage tracking defaults.
 const (
-	DefaultUsageInterval   = 60 * time.Second
+	// DefaultUsageInterval is how often a started UsageTracker flushes.
+	DefaultUsageInterval = 60 * time.Second
+	// DefaultUsageMaxPending bounds the keys with a pending use.
 	DefaultUsageMaxPending = 100_000
 	defaultUsageBatch      = 500
 	usageShards            = 64
@@ -182,8 +184,13 @@ func (t *UsageTracker) merge(keyID string, e usageEntry) bool {
 	s := &t.shards[shardOf(keyID)]
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Strings are copied when kept, so a pending entry never pins the
+	// memory of the request (a header) it was cut from; an unchanged value
+	// keeps the copy already held, so the steady state does not allocate.
 	if old, ok := s.m[keyID]; ok {
 		if e.at.After(old.at) {
+			e.ip = keepString(old.ip, e.ip)
+			e.client = keepString(old.client, e.client)
 			s.m[keyID] = e
 		}
 		return true
@@ -193,8 +200,17 @@ func (t *UsageTracker) merge(keyID string, e usageEntry) bool {
 		t.dropped.Add(1)
 		return false
 	}
-	s.m[keyID] = e
+	e.ip, e.client = strings.Clone(e.ip), strings.Clone(e.client)
+	s.m[strings.Clone(keyID)] = e
 	return true
+}
+
+// keepString returns held if it equals s, else a copy of s.
+func keepString(held, s string) string {
+	if held == s {
+		return held
+	}
+	return strings.Clone(s)
 }
 
 // shardOf hashes keyID (FNV-1a) to a shard without allocating.

@@ -333,3 +333,20 @@ func TestUsageClientIP(t *testing.T) {
 		})
 	}
 }
+
+// TestUsageTouchNoAlloc: recording another use of a pending key, from the
+// same client, does not allocate.
+func TestUsageTouchNoAlloc(t *testing.T) {
+	f := newMWFixture(t)
+	tr := newTracker(t, f.store)
+	id := f.key["read"].ID
+	at := mwT0
+	tr.Touch(id, at, "192.0.2.1", "zapier")
+	allocs := testing.AllocsPerRun(100, func() {
+		at = at.Add(time.Millisecond)
+		tr.Touch(id, at, "192.0.2.1", "zapier")
+	})
+	if allocs != 0 {
+		t.Errorf("Touch of a pending key allocates %v times", allocs)
+	}
+}
