@@ -241,8 +241,9 @@ var (
 
 // Credentials returns the token the request presents, without verifying
 // it. It reads, in this order, the Authorization header with the Bearer
-// scheme (case-insensitive, one space, one token: RFC 6750 section 2.1),
-// the WithHeader header, and the WithQueryParam parameter; credentials in
+// scheme (case-insensitive, then exactly one space and one b64token, RFC
+// 6750 section 2.1; the RFC's grammar tolerates several spaces, which no
+// client sends, and this parser refuses them as malformed), the WithHeader header, and the WithQueryParam parameter; credentials in
 // more than one of them, a repeated header, an empty token, a token with
 // spaces, non-ASCII or other characters outside the b64token set, or a
 // token over 256 bytes give an error wrapping ErrMalformed (decided before
