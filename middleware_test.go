@@ -455,6 +455,9 @@ func TestErrorOptions(t *testing.T) {
 	if se, ok := errors.AsType[*apikey.ScopeError](got[2]); !ok || !se.Any || len(se.Scopes) != 1 || se.Scopes[0] != "jobs:write" {
 		t.Errorf("scope error = %#v", got[2])
 	}
+	if msg := got[2].Error(); msg != "apikey: insufficient scope: needs one of [jobs:write]" {
+		t.Errorf("scope error text = %q", msg)
+	}
 	if rec.Code != 403 || rec.Header().Get("WWW-Authenticate") != `Bearer realm="custom", error="insufficient_scope", scope="jobs:write"` {
 		t.Errorf("custom answer: %d %q", rec.Code, rec.Header().Get("WWW-Authenticate"))
 	}

@@ -1,9 +1,11 @@
 package apikey_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -151,11 +153,13 @@ func TestUsageBounded(t *testing.T) {
 // with newer uses) and a later flush writes them; requests never wait.
 func TestUsageRetry(t *testing.T) {
 	f := newMWFixture(t)
-	tr := newTracker(t, f.store)
+	var logBuf bytes.Buffer
+	tr := newTracker(t, f.store, apikey.WithUsageLogger(slog.New(slog.NewTextHandler(&logBuf, nil))))
 	a := f.auth(t, apikey.WithUsageTracker(tr))
 	h := a.Middleware(whoami)
 	serve(h, bearer(f.tok["read"]))
 	first := f.m.Now()
+	tr.Touch("", first, "", "") // no key: ignored
 	serve(h, bearer(f.tok["rw"]))
 
 	f.store.usageDown.Store(true)
@@ -164,6 +168,9 @@ func TestUsageRetry(t *testing.T) {
 	}
 	if st := tr.Stats(); st.Pending != 2 || st.Failures != 1 || st.Writes != 0 {
 		t.Fatalf("after failure: %+v", st)
+	}
+	if !strings.Contains(logBuf.String(), "usage flush failed") {
+		t.Errorf("failure not logged: %q", logBuf.String())
 	}
 	// Requests keep being served while the store is down.
 	later := f.clock.Advance(time.Minute)
