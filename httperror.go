@@ -54,19 +54,19 @@ type ErrorCodes struct {
 	Unavailable string
 }
 
-// DefaultErrorCodes are the codes the default error handler uses.
-var DefaultErrorCodes = ErrorCodes{Unauthorized: "unauthorized", Forbidden: "forbidden", Unavailable: "unavailable"}
+// defaultErrorCodes are the codes used for empty ErrorCodes fields.
+var defaultErrorCodes = ErrorCodes{Unauthorized: "unauthorized", Forbidden: "forbidden", Unavailable: "unavailable"}
 
-// withDefaults fills empty codes from DefaultErrorCodes.
+// withDefaults fills empty codes from defaultErrorCodes.
 func (c ErrorCodes) withDefaults() ErrorCodes {
 	if c.Unauthorized == "" {
-		c.Unauthorized = DefaultErrorCodes.Unauthorized
+		c.Unauthorized = defaultErrorCodes.Unauthorized
 	}
 	if c.Forbidden == "" {
-		c.Forbidden = DefaultErrorCodes.Forbidden
+		c.Forbidden = defaultErrorCodes.Forbidden
 	}
 	if c.Unavailable == "" {
-		c.Unavailable = DefaultErrorCodes.Unavailable
+		c.Unavailable = defaultErrorCodes.Unavailable
 	}
 	return c
 }
@@ -116,7 +116,7 @@ func Challenge(err error, realm string) (status int, challenge string) {
 // WWW-Authenticate header of Challenge, Content-Type: application/json,
 // Cache-Control: no-store, and the body
 // {"error":{"code":"...","message":"..."}} with a generic message that
-// never says which 401 reason applied. Empty codes take DefaultErrorCodes.
+// never says which 401 reason applied. Empty codes take defaultErrorCodes.
 func WriteError(w http.ResponseWriter, err error, realm string, codes ErrorCodes) {
 	codes = codes.withDefaults()
 	status, challenge := Challenge(err, realm)

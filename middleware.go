@@ -50,7 +50,7 @@ func NewAuthenticator(m *Manager, opts ...MiddlewareOption) (*Authenticator, err
 	if m == nil {
 		return nil, fmt.Errorf("%w: nil manager", ErrInvalid)
 	}
-	a := &Authenticator{m: m, realm: DefaultRealm, codes: DefaultErrorCodes}
+	a := &Authenticator{m: m, realm: DefaultRealm, codes: defaultErrorCodes}
 	for _, o := range opts {
 		if err := o(a); err != nil {
 			return nil, err
