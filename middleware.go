@@ -211,7 +211,8 @@ func (a *Authenticator) Authenticate(r *http.Request) (*Key, error) {
 	tok, err := a.Credentials(r)
 	if err != nil {
 		if !errors.Is(err, ErrNoCredentials) {
-			a.debug(r, "apikey: malformed credentials", slog.String("reason", err.Error()))
+			a.debug(r, "apikey: verify failed", slog.String("reason", "malformed"), slog.String("detail", err.Error()))
+			a.m.emit(r.Context(), Event{Kind: EventVerifyFailed, At: a.m.Now(), Reason: "malformed"})
 		}
 		return nil, err
 	}

@@ -557,3 +557,28 @@ func TestWriteError(t *testing.T) {
 		})
 	}
 }
+
+// TestMalformedHeaderEvent: credentials refused before Verify still reach
+// the audit hook, as a verify_failed event with reason "malformed".
+func TestMalformedHeaderEvent(t *testing.T) {
+	var mu sync.Mutex
+	var events []apikey.Event
+	m, err := apikey.New(memstore.New(), apikey.WithPepper("v1", testPepper),
+		apikey.WithEventHook(func(_ context.Context, e apikey.Event) {
+			mu.Lock()
+			events = append(events, e)
+			mu.Unlock()
+		}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := apikey.NewAuthenticator(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	serve(a.Middleware(whoami), bearer("one two"))
+	serve(a.Middleware(whoami), httptest.NewRequest("GET", "/", nil)) // no credentials: no event
+	if len(events) != 1 || events[0].Kind != apikey.EventVerifyFailed || events[0].Reason != "malformed" {
+		t.Errorf("events = %+v", events)
+	}
+}
