@@ -12,10 +12,6 @@ import (
 	"github.com/apikit/apikey/memstore"
 )
 
-// examplePepper stands in for 32+ secret bytes loaded from outside the
-// database (an environment variable, a secrets manager).
-var examplePepper = []byte("example pepper: load 32+ secret bytes from a vault")
-
 // Protect routes with a key and per-route scopes. The error codes are those
 // of SPEC C1; every refusal is an RFC 6750 answer with a JSON body.
 func ExampleAuthenticator_RequireAll() {
