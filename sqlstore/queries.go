@@ -34,15 +34,15 @@ type queries struct {
 	claimRotation  string // next, id, due (null-safe equality)
 	rotationIs     string // id, due: count of rows whose next_rotation_at is due
 
-	purgeKeys      string // cutoff x3
-	maxPurgeable   string // cutoff: highest seq of entries older than cutoff
-	purgeChanges   string // seq: delete entries up to seq
-	setTrimmed     string // seq, seq
-	changes        string // after, limit
-	trimmed        string // highest purged seq
-	lastChange     string // max(seq, trimmed)
-	migrateLock    string // PostgreSQL: advisory lock key
-	schemaVersion  string
+	purgeKeys     string // cutoff x3
+	maxPurgeable  string // cutoff: highest seq of entries older than cutoff
+	purgeChanges  string // seq: delete entries up to seq
+	setTrimmed    string // seq, seq
+	changes       string // after, limit
+	trimmed       string // highest purged seq
+	lastChange    string // max(seq, trimmed)
+	migrateLock   string // PostgreSQL: advisory lock key
+	schemaVersion string
 }
 
 // keyCols is the column list of every key read and insert, in the order
