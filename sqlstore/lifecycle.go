@@ -86,7 +86,7 @@ func (s *Store) RevokeAll(ctx context.Context, tenant string, at time.Time) ([]*
 var errInsert = errors.New("insert failed")
 
 // Rotate implements apikey.Store in one transaction: a conditional UPDATE of
-// the old key (WHERE replaced_by = ” AND revoked_at IS NULL) whose row
+// the old key (not replaced, revoked_at IS NULL) whose row
 // count decides the race (0 rows: ErrNotFound if the key is missing,
 // ErrConflict otherwise), the insert of the successor, and the feed entry.
 func (s *Store) Rotate(ctx context.Context, r apikey.Rotation) (*apikey.Key, error) {
