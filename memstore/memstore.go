@@ -48,17 +48,10 @@ func (s *Store) Len() int {
 	return len(s.byID)
 }
 
-// out copies a record for a caller: the struct, scopes and metadata are
-// the caller's own; the hash bytes are shared and must be treated as
-// read-only (the library never writes to them).
-func out(k *apikey.Key) *apikey.Key {
-	c := *k
-	c.Scopes = slices.Clone(k.Scopes)
-	if k.Metadata != nil {
-		c.Metadata = maps.Clone(k.Metadata)
-	}
-	return &c
-}
+// out copies a record for a caller. The copy is deep, hash and sealed
+// webhook secret included: the Store contract gives returned keys to the
+// caller, so a caller writing to them must not reach the stored record.
+func out(k *apikey.Key) *apikey.Key { return k.Clone() }
 
 // put stores a new version of a record (already cloned by the caller).
 func (s *Store) put(k *apikey.Key) {
