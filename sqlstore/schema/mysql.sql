@@ -1,16 +1,17 @@
 -- apikey schema for MySQL 8 and MariaDB 10.5 or later. Idempotent: safe to
 -- run again (indexes are declared inside CREATE TABLE, which MySQL has no
 -- CREATE INDEX IF NOT EXISTS for). Times are DATETIME(6) in UTC, written
--- from the application's clock, never the database's. Text uses a binary
--- collation: lookup values are case-sensitive.
+-- from the application's clock, never the database's. IDs, tenants and
+-- lookup values are VARBINARY: compared byte for byte, with case and
+-- trailing spaces significant (a _bin collation would pad spaces).
 
 CREATE TABLE IF NOT EXISTS apikey_keys (
-    id                   VARCHAR(64) NOT NULL,              -- ULID
-    tenant               VARCHAR(255) NOT NULL,
+    id                   VARBINARY(64) NOT NULL,            -- ULID
+    tenant               VARBINARY(512) NOT NULL,
     environment          VARCHAR(64) NOT NULL,
     name                 TEXT NOT NULL,
     prefix               VARCHAR(255) NOT NULL,             -- display prefix, safe to show
-    lookup               VARCHAR(255) NOT NULL,             -- token selector (not secret)
+    lookup               VARBINARY(255) NOT NULL,           -- token selector (not secret)
     hash_version         VARCHAR(64) NOT NULL,
     hash                 VARBINARY(1024) NOT NULL,          -- keyed hash of the token
     scopes               TEXT NOT NULL,                     -- JSON array of strings
@@ -21,7 +22,7 @@ CREATE TABLE IF NOT EXISTS apikey_keys (
     last_used_ip         VARCHAR(255) NOT NULL,
     last_used_client     VARCHAR(255) NOT NULL,
     revoked_at           DATETIME(6) NULL,
-    replaced_by          VARCHAR(64) NOT NULL,              -- successor ID, '' if none
+    replaced_by          VARBINARY(64) NOT NULL,            -- successor ID, '' if none
     grace_expires_at     DATETIME(6) NULL,
     rotation_interval    BIGINT NOT NULL,                   -- nanoseconds, 0 = none
     next_rotation_at     DATETIME(6) NULL,
@@ -38,9 +39,9 @@ CREATE TABLE IF NOT EXISTS apikey_keys (
 -- read by other processes to drop cached keys.
 CREATE TABLE IF NOT EXISTS apikey_changes (
     seq    BIGINT NOT NULL AUTO_INCREMENT,
-    key_id VARCHAR(64) NOT NULL,
-    lookup VARCHAR(255) NOT NULL,
-    tenant VARCHAR(255) NOT NULL,
+    key_id VARBINARY(64) NOT NULL,
+    lookup VARBINARY(255) NOT NULL,
+    tenant VARBINARY(512) NOT NULL,
     kind   VARCHAR(32) NOT NULL,
     at     DATETIME(6) NOT NULL,
     PRIMARY KEY (seq)
