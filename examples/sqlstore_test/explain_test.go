@@ -87,6 +87,7 @@ var plans = []plan{
 // unique-index read and that a list page is an index range scan, with no
 // sort and no full scan.
 func TestExplain(t *testing.T) {
+	t.Parallel() // the SQLite load is slow under -race: overlap it with the rest
 	if testing.Short() {
 		t.Skip("loads 100k keys")
 	}
