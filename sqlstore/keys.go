@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/apikit/apikey"
 )
@@ -37,8 +39,18 @@ func (s *Store) insertFailed(ctx context.Context, op string, k *apikey.Key, err 
 	return fmt.Errorf("sqlstore: %s %s: %w", op, k.ID, err)
 }
 
+// unstorable reports whether v cannot be in a text column of the dialect:
+// PostgreSQL text holds only valid UTF-8 without NUL, and a query binding
+// anything else fails instead of finding nothing.
+func (s *Store) unstorable(v string) bool {
+	return s.dialect == Postgres && (!utf8.ValidString(v) || strings.IndexByte(v, 0) >= 0)
+}
+
 // Get implements apikey.Store.
 func (s *Store) Get(ctx context.Context, id string) (*apikey.Key, error) {
+	if s.unstorable(id) {
+		return nil, fmt.Errorf("%w: key %q", apikey.ErrNotFound, id)
+	}
 	st, err := s.prepared(ctx, s.q.getByID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: get %q: %w", id, err)
@@ -55,6 +67,9 @@ func (s *Store) Get(ctx context.Context, id string) (*apikey.Key, error) {
 
 // GetByLookup implements apikey.Store: one read on the unique lookup index.
 func (s *Store) GetByLookup(ctx context.Context, lookup string) (*apikey.Key, error) {
+	if s.unstorable(lookup) {
+		return nil, apikey.ErrNotFound
+	}
 	st, err := s.prepared(ctx, s.q.getByLookup)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: get by lookup: %w", err)

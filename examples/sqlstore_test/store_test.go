@@ -58,6 +58,8 @@ func TestSentinels(t *testing.T) {
 		lower.Lookup = k.Lookup + "x"
 		_, errGet := s.Get(ctx, newID(t))
 		_, errLookup := s.GetByLookup(ctx, "nope")
+		_, errOddLookup := s.GetByLookup(ctx, "a\x00\xff")
+		_, errOddID := s.Get(ctx, "\xc3\x28")
 		_, errRevoke := s.Revoke(ctx, newID(t), base)
 		_, errUpdate := s.Update(ctx, newID(t), apikey.Update{At: base})
 		for _, c := range []struct {
@@ -69,6 +71,8 @@ func TestSentinels(t *testing.T) {
 			{"duplicate lookup", s.Create(ctx, dupLookup), apikey.ErrAlreadyExists},
 			{"Get missing", errGet, apikey.ErrNotFound},
 			{"GetByLookup missing", errLookup, apikey.ErrNotFound},
+			{"GetByLookup of NUL and invalid UTF-8", errOddLookup, apikey.ErrNotFound},
+			{"Get of invalid UTF-8", errOddID, apikey.ErrNotFound},
 			{"Revoke missing", errRevoke, apikey.ErrNotFound},
 			{"Update missing", errUpdate, apikey.ErrNotFound},
 			{"UpgradeHash missing", s.UpgradeHash(ctx, newID(t), "v1", "v2", []byte("h"), base), apikey.ErrNotFound},
