@@ -105,8 +105,9 @@ func (s *Store) Dialect() Dialect { return s.dialect }
 // DB returns the database the store uses.
 func (s *Store) DB() *sql.DB { return s.db }
 
-// Close releases the statements the store prepared. It does not close the
-// *sql.DB, which belongs to the caller.
+// Close releases the statements the store prepared; call it after the
+// store's last use. It does not close the *sql.DB, which belongs to the
+// caller. A store used after Close prepares its statements again.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
