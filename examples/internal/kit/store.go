@@ -97,3 +97,18 @@ func OpenStore(ctx context.Context, spec string) (*Backend, error) {
 	}
 	return &Backend{Store: st, DB: db, Dialect: dialect, Kind: kind}, nil
 }
+
+// FromDB wraps an already opened database (tests open one per engine with
+// examples/internal/sqltest) and applies the migrations. Closing the
+// returned Backend closes db.
+func FromDB(ctx context.Context, db *sql.DB, d sqlstore.Dialect) (*Backend, error) {
+	st, err := sqlstore.New(db, d)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	kind := map[sqlstore.Dialect]string{sqlstore.SQLite: "sqlite", sqlstore.Postgres: "postgres", sqlstore.MySQL: "mysql"}[d]
+	return &Backend{Store: st, DB: db, Dialect: d, Kind: kind}, nil
+}
