@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/apikit/apikey"
@@ -26,7 +27,8 @@ func (a *app) devClock(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, codeBadRequest, err.Error())
 		return
 	}
-	if _, err := a.scheduler.RunOnce(r.Context()); err != nil {
+	// A client hanging up must not fail the deliveries under way.
+	if _, err := a.scheduler.RunOnce(context.WithoutCancel(r.Context())); err != nil {
 		a.log.Warn("rotation check after clock advance failed", "error", err.Error())
 	}
 	kit.WriteJSON(w, http.StatusOK, clockResponse{Now: jsonTime(a.m.Now())})

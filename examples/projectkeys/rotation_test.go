@@ -221,3 +221,23 @@ func TestWebhookURLPolicy(t *testing.T) {
 		t.Fatal("no webhook secret returned")
 	}
 }
+
+// TestScheduleWithoutWebhook: a key with rotation_interval_days and no
+// webhook has nowhere to deliver a successor, so when it comes due it is
+// taken off the schedule (next_rotation_at null) and keeps working.
+func TestScheduleWithoutWebhook(t *testing.T) {
+	forEngines(t, func(t *testing.T, e *env) {
+		k := e.create(t, testAdmin, map[string]any{"project_id": "p1", "name": "manual", "rotation_interval_days": 1})
+		if k.NextRotationAt == nil || k.RotationWebhookSecret != "" {
+			t.Fatalf("created %+v", k)
+		}
+		e.advance(t, "25h")
+		keys := e.list(t, "p1")
+		if len(keys) != 1 || keys[0].NextRotationAt != nil || keys[0].ReplacedByKeyID != nil {
+			t.Fatalf("after due date %+v", keys)
+		}
+		if e.whoamiStatus(t, k.Key) != http.StatusOK {
+			t.Fatal("unscheduled key refused")
+		}
+	})
+}
