@@ -58,10 +58,14 @@ func newEnv(t *testing.T, e sqltest.Engine, cfg *config) *env {
 }
 
 // startApp builds the app for c and serves it on a real listener until
-// the test ends.
-func startApp(t *testing.T, c config) *env {
+// the test ends. Logs go to log, if given.
+func startApp(t *testing.T, c config, log ...*slog.Logger) *env {
 	t.Helper()
-	a, err := newApp(context.Background(), c, slog.New(slog.DiscardHandler))
+	l := slog.New(slog.DiscardHandler)
+	if len(log) > 0 {
+		l = log[0]
+	}
+	a, err := newApp(context.Background(), c, l)
 	if err != nil {
 		t.Fatalf("newApp: %v", err)
 	}
