@@ -166,7 +166,7 @@ func resolveAdminToken(cfg config, log *slog.Logger) (string, error) {
 		return cfg.AdminToken, nil
 	}
 	if !cfg.Dev {
-		log.Warn("no admin token (-admin-token or ADMIN_TOKEN): operator access is disabled; only project keys with api-keys:manage can manage keys")
+		log.Warn("no admin token (-admin-token or ADMIN_TOKEN): operator access is disabled; set one to create the first keys (or use -dev for /dev/bootstrap)")
 		return "", nil
 	}
 	tok := newAdminToken()
