@@ -112,9 +112,9 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		routes["POST /dev/clock"] = http.HandlerFunc(a.advanceClock)
 	}
 	for pattern, h := range routes {
-		mux.Handle(pattern, h)
+		mux.Handle(pattern, ours(h))
 	}
-	a.handler = envelopeMux{mux: mux, routes: routes}
+	a.handler = envelopeMux{mux: mux}
 	if err := usage.Start(context.WithoutCancel(ctx)); err != nil {
 		return nil, err
 	}
@@ -142,54 +142,62 @@ func integrationName(r *http.Request) string {
 }
 
 // envelopeMux serves the routes of mux and answers everything the mux
-// would answer by itself (unknown route 404, wrong method 405 with Allow,
-// path-cleaning redirects) in the envelope too.
-type envelopeMux struct {
-	mux    *http.ServeMux
-	routes map[string]http.Handler
+// answers by itself (unknown route 404, wrong method 405 with Allow,
+// path-cleaning redirects with Location) in the envelope too. The routes
+// are registered through ours, which marks a request as served by a route;
+// any other answer is the mux's, whose text body is replaced.
+type envelopeMux struct{ mux *http.ServeMux }
+
+// ours marks h as a route of an envelopeMux.
+func ours(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if mw, ok := w.(*muxWriter); ok {
+			mw.routed = true
+			w = mw.ResponseWriter
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func (e envelopeMux) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if _, pattern := e.mux.Handler(r); e.routes[pattern] != nil {
-		e.mux.ServeHTTP(w, r)
+	mw := &muxWriter{ResponseWriter: w}
+	e.mux.ServeHTTP(mw, r)
+	if mw.routed {
 		return
 	}
-	// Let the mux decide (404, 405, redirect) without its text body.
-	rec := &headerRecorder{header: http.Header{}}
-	e.mux.ServeHTTP(rec, r)
-	for _, h := range []string{"Allow", "Location"} {
-		if v := rec.header.Get(h); v != "" {
-			w.Header().Set(h, v)
-		}
+	status := mw.status
+	if status == 0 {
+		status = http.StatusNotFound
 	}
-	switch status := rec.statusOr(http.StatusNotFound); status {
-	case http.StatusMethodNotAllowed:
+	switch {
+	case status == http.StatusMethodNotAllowed:
 		writeError(w, status, codeMethodNotAllowed, "method "+r.Method+" is not allowed here; see the Allow header", nil)
-	case http.StatusNotFound:
-		writeError(w, status, codeNotFound, "no such route", nil)
-	default:
+	case status >= 300 && status < 400:
 		writeError(w, status, codeRedirect, "see the Location header", nil)
+	default:
+		writeError(w, status, codeNotFound, "no such route", nil)
 	}
 }
 
-// headerRecorder keeps the status and headers of a response and drops its
-// body.
-type headerRecorder struct {
-	header http.Header
+// muxWriter stands for the ResponseWriter while the mux picks a handler:
+// a route takes the real writer back (see ours); for the mux's own answers
+// it keeps the status, lets headers such as Allow and Location through,
+// and drops the text body.
+type muxWriter struct {
+	http.ResponseWriter
+	routed bool
 	status int
 }
 
-func (h *headerRecorder) Header() http.Header         { return h.header }
-func (h *headerRecorder) Write(b []byte) (int, error) { return len(b), nil }
-func (h *headerRecorder) WriteHeader(status int) {
-	if h.status == 0 {
-		h.status = status
+func (m *muxWriter) WriteHeader(status int) {
+	if m.status == 0 {
+		m.status = status
 	}
 }
 
-func (h *headerRecorder) statusOr(def int) int {
-	if h.status == 0 {
-		return def
+func (m *muxWriter) Write(b []byte) (int, error) {
+	if m.status == 0 {
+		m.status = http.StatusOK
 	}
-	return h.status
+	return len(b), nil
 }
