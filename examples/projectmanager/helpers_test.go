@@ -63,6 +63,7 @@ type env struct {
 	t     *testing.T
 	app   *app
 	srv   *httptest.Server
+	base  string // the server's URL
 	clock manualClock
 }
 
@@ -83,7 +84,7 @@ func newEnvWith(t *testing.T, b *kit.Backend, dev bool, sec kit.Secrets) *env {
 		t.Fatalf("newApp: %v", err)
 	}
 	srv := httptest.NewServer(a.handler)
-	e := &env{t: t, app: a, srv: srv, clock: clock}
+	e := &env{t: t, app: a, srv: srv, base: srv.URL, clock: clock}
 	t.Cleanup(e.stop)
 	return e
 }
@@ -160,7 +161,7 @@ func (e *env) do(r req) reply {
 			ct = "application/json"
 		}
 	}
-	hr, err := http.NewRequest(r.method, e.srv.URL+r.path, body)
+	hr, err := http.NewRequest(r.method, e.base+r.path, body)
 	if err != nil {
 		e.t.Fatal(err)
 	}
