@@ -106,11 +106,19 @@ func testLastUsed(t *testing.T, e *env) {
 	if k.LastIntegrationName == nil || *k.LastIntegrationName != strings.Repeat("n", maxIntegrationName) {
 		t.Errorf("overlong lastIntegrationName = %v", k.LastIntegrationName)
 	}
+	// A cut never splits a character: 99 bytes of "n" then "é" (2 bytes).
+	e.clock.Advance(time.Minute)
+	e.list(b.APIKey, map[string]string{"X-Integration-Name": strings.Repeat("n", 99) + "éé"})
+	e.flush()
+	k = find(t, e.list(a.APIKey, nil), b.ID)
+	if k.LastIntegrationName == nil || *k.LastIntegrationName != strings.Repeat("n", 99) {
+		t.Errorf("cut lastIntegrationName = %v", k.LastIntegrationName)
+	}
 	e.clock.Advance(time.Minute)
 	e.list(b.APIKey, nil)
 	e.flush()
 	if k := find(t, e.list(a.APIKey, nil), b.ID); k.LastIntegrationName != nil {
-		t.Errorf("lastIntegrationName after a use without the header = %v", *k.LastIntegrationName)
+		t.Errorf("lastIntegrationName after a use without the header = %q", *k.LastIntegrationName)
 	}
 }
 
