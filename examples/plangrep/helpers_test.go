@@ -63,16 +63,24 @@ type testServer struct {
 }
 
 // newTestServer starts the app on backend behind httptest.NewServer; the
-// server and the app are shut down when t ends.
+// server and the app are shut down when t ends. Usage is flushed only by
+// the tests (tracker.Flush) or at shutdown.
 func newTestServer(t *testing.T, backend *kit.Backend, secrets kit.Secrets, dev bool) *testServer {
 	t.Helper()
-	a, err := newApp(context.Background(), appConfig{
+	return startApp(t, appConfig{
 		Backend:       backend,
 		Secrets:       secrets,
 		Clock:         &kit.DevClock{},
 		Dev:           dev,
-		UsageInterval: time.Hour, // tests flush explicitly
+		UsageInterval: time.Hour,
 	})
+}
+
+// startApp builds the app from cfg and serves it on a real listener until
+// t ends.
+func startApp(t *testing.T, cfg appConfig) *testServer {
+	t.Helper()
+	a, err := newApp(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
