@@ -80,7 +80,7 @@ func (a *app) session(next http.Handler) http.Handler {
 		}
 		if !ok {
 			w.Header().Set("WWW-Authenticate", `Cookie realm="`+realm+`", cookie-name="`+sessionCookie+`"`)
-			writeError(w, http.StatusUnauthorized, codeUnauthorized, "a valid "+sessionCookie+" session cookie is required")
+			writeError(w, http.StatusUnauthorized, codeUnauthorized, "a valid "+sessionCookie+" cookie is required")
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), sessionCtxKey{}, s)))
