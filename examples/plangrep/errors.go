@@ -106,8 +106,10 @@ type headerRecorder struct {
 	status int
 }
 
+// Header returns the recorded headers.
 func (h *headerRecorder) Header() http.Header { return h.header }
 
+// Write discards b, recording an implicit 200.
 func (h *headerRecorder) Write(b []byte) (int, error) {
 	if h.status == 0 {
 		h.status = http.StatusOK
@@ -115,6 +117,7 @@ func (h *headerRecorder) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// WriteHeader records the first status.
 func (h *headerRecorder) WriteHeader(status int) {
 	if h.status == 0 {
 		h.status = status
