@@ -4,46 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"testing"
-	"time"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/internal/benchkit"
 )
-
-// ratioChunk is how many operations each side runs before the other takes
-// its turn: short enough that both sides usually see the same machine load
-// (a chunk pair takes well under a scheduler time slice).
-const ratioChunk = 256
-
-// interleave runs a and b alternately in chunks until about bm.N operations
-// of each have run. It reports each side's mean ns/op and their ratio b/a
-// ("ratio"), and the ratio of their fastest chunks ("best-ratio"): on a busy
-// machine (a shared runner) the fastest chunks are the ones no other
-// process disturbed, so best-ratio is the steadier figure.
-func interleave(bm *testing.B, aName string, a func(), bName string, b func()) {
-	var ta, tb time.Duration
-	bestA, bestB := time.Duration(1<<62), time.Duration(1<<62)
-	n := 0
-	for n < bm.N {
-		start := time.Now()
-		for range ratioChunk {
-			a()
-		}
-		mid := time.Now()
-		for range ratioChunk {
-			b()
-		}
-		da, db := mid.Sub(start), time.Since(mid)
-		ta, tb = ta+da, tb+db
-		bestA, bestB = min(bestA, da), min(bestB, db)
-		n += ratioChunk
-	}
-	bm.ReportMetric(float64(ta.Nanoseconds())/float64(n), aName+"-ns/op")
-	bm.ReportMetric(float64(tb.Nanoseconds())/float64(n), bName+"-ns/op")
-	bm.ReportMetric(float64(bestA.Nanoseconds())/ratioChunk, aName+"-best-ns/op")
-	bm.ReportMetric(float64(bestB.Nanoseconds())/ratioChunk, bName+"-best-ns/op")
-	bm.ReportMetric(float64(tb)/float64(ta), "ratio")
-	bm.ReportMetric(float64(bestB)/float64(bestA), "best-ratio")
-}
 
 // BenchmarkVerifyVsSHA256 interleaves one SHA-256 of the token (the
 // reference) with a verify, and reports the verify's cost as a multiple of
@@ -70,7 +34,7 @@ func BenchmarkVerifyVsSHA256(b *testing.B) {
 			var sink [32]byte
 			b.ReportAllocs()
 			b.ResetTimer()
-			interleave(b, "sha256", func() { sink = sha256.Sum256(buf) }, "verify", func() {
+			benchkit.Interleave(b, "sha256", func() { sink = sha256.Sum256(buf) }, "verify", func() {
 				if _, err := m.Verify(ctx, tok); (err != nil) != c.unknown {
 					b.Fatal(err)
 				}
@@ -98,7 +62,7 @@ func BenchmarkVerifyKeysVs1e3(b *testing.B) {
 				i, j := 0, 0
 				b.ReportAllocs()
 				b.ResetTimer()
-				interleave(b, "1e3", func() {
+				benchkit.Interleave(b, "1e3", func() {
 					if _, err := small.Verify(ctx, smallTokens[i]); err != nil {
 						b.Fatal(err)
 					}
