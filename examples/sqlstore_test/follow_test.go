@@ -1,0 +1,135 @@
+package sqlstore_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/examples/internal/sqltest"
+	"github.com/apikit/apikey/memstore"
+	"github.com/apikit/apikey/sqlstore"
+)
+
+// Two-process set-up of the follower tests: a poll interval short enough
+// for a test, a cache TTL no test waits for (so only the follower can make
+// the reader see a change), and a deadline that is a correctness bound far
+// below the TTL, not a timing measurement.
+const (
+	followPoll     = 50 * time.Millisecond
+	followTTL      = time.Hour
+	followDeadline = 5 * time.Second
+)
+
+var followPepper = []byte("follow-pepper-0123456789abcdef0123456789")
+
+// storePair returns two stores on one database, as two processes would
+// open them (one *sql.DB each), migrated; "memory" shares one memstore.
+func storePair(t *testing.T, engine string) (a, b apikey.Store) {
+	t.Helper()
+	if engine == "memory" {
+		s := memstore.New()
+		return s, s
+	}
+	dbA, dbB, d := sqltest.OpenPair(t, sqltest.Engine(engine))
+	sa, err := sqlstore.New(dbA, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sa.Migrate(context.Background()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	sb, err := sqlstore.New(dbB, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sa.Close(); _ = sb.Close() })
+	return sa, sb
+}
+
+func cachedManager(t *testing.T, s apikey.Store) *apikey.Manager {
+	t.Helper()
+	m, err := apikey.New(s, apikey.WithPrefix("pgk"), apikey.WithPepper("v1", followPepper),
+		apikey.WithCache(apikey.CacheOptions{TTL: followTTL}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestFollowerAcrossPools: a key verified (and cached) by two managers on
+// two pools of one database, changed through one, is refused by the other
+// once its follower has polled, long before the cache TTL.
+func TestFollowerAcrossPools(t *testing.T) {
+	changes := []struct {
+		name   string
+		change func(ctx context.Context, m *apikey.Manager, k *apikey.Key) error
+	}{
+		{"revoke", func(ctx context.Context, m *apikey.Manager, k *apikey.Key) error {
+			_, err := m.Revoke(ctx, k.Tenant, k.ID)
+			return err
+		}},
+		{"revoke_all", func(ctx context.Context, m *apikey.Manager, k *apikey.Key) error {
+			_, err := m.RevokeAll(ctx, k.Tenant)
+			return err
+		}},
+		{"rotate_grace_0", func(ctx context.Context, m *apikey.Manager, k *apikey.Key) error {
+			_, err := m.Rotate(ctx, k.Tenant, k.ID, 0)
+			return err
+		}},
+	}
+	engines := []string{"memory", string(sqltest.SQLiteFile), string(sqltest.Postgres), string(sqltest.MySQL)}
+	for _, engine := range engines {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			for _, tc := range changes {
+				t.Run(tc.name, func(t *testing.T) {
+					ctx := context.Background()
+					sa, sb := storePair(t, engine)
+					a, b := cachedManager(t, sa), cachedManager(t, sb)
+					f := apikey.NewFollower(b, apikey.WithFollowInterval(followPoll))
+					if err := f.Start(ctx); err != nil {
+						t.Fatalf("Start: %v", err)
+					}
+					defer f.Stop()
+
+					is, err := a.Create(ctx, apikey.CreateParams{Tenant: "ws_1"})
+					if err != nil {
+						t.Fatalf("Create: %v", err)
+					}
+					tok := is.Token.Reveal()
+					for _, m := range []*apikey.Manager{a, b} {
+						if _, err := m.Verify(ctx, tok); err != nil {
+							t.Fatalf("Verify before the change: %v", err)
+						}
+					}
+					if b.CacheStats().Entries != 1 {
+						t.Fatalf("the reader did not cache the key: %+v", b.CacheStats())
+					}
+					if err := tc.change(ctx, a, is.Key); err != nil {
+						t.Fatalf("%s: %v", tc.name, err)
+					}
+					start := time.Now()
+					for {
+						_, err := b.Verify(ctx, tok)
+						if errors.Is(err, apikey.ErrRevoked) {
+							break
+						}
+						if err != nil {
+							t.Fatalf("Verify on the reader: %v, want ErrRevoked", err)
+						}
+						if time.Since(start) > followDeadline {
+							t.Fatalf("the reader still accepts the key %v after the %s", followDeadline, tc.name)
+						}
+						time.Sleep(2 * time.Millisecond)
+					}
+					t.Logf("%s seen by the other pool after %v (poll interval %v)", tc.name, time.Since(start).Round(time.Millisecond), followPoll)
+					if st := f.Stats(); st.Failures != 0 || st.Changes == 0 {
+						t.Fatalf("follower stats %+v", st)
+					}
+				})
+			}
+		})
+	}
+}
