@@ -133,3 +133,26 @@ func TestFollowerAcrossPools(t *testing.T) {
 		})
 	}
 }
+
+func TestWithNotifyValidation(t *testing.T) {
+	db, _ := sqltest.Open(t, sqltest.SQLiteFile)
+	for _, tc := range []struct {
+		name    string
+		dialect sqlstore.Dialect
+		channel string
+		ok      bool
+	}{
+		{"postgres", sqlstore.Postgres, "apikey_changes", true},
+		{"sqlite", sqlstore.SQLite, "apikey_changes", false},
+		{"mysql", sqlstore.MySQL, "apikey_changes", false},
+		{"upper case", sqlstore.Postgres, "Apikey", false},
+		{"injection", sqlstore.Postgres, "a'); DROP TABLE x; --", false},
+		{"empty", sqlstore.Postgres, "", false},
+	} {
+		// New does no I/O, so the dialect need not match the pool.
+		_, err := sqlstore.New(db, tc.dialect, sqlstore.WithNotify(tc.channel))
+		if tc.ok != (err == nil) || (err != nil && !errors.Is(err, apikey.ErrInvalid)) {
+			t.Errorf("%s: New: %v", tc.name, err)
+		}
+	}
+}
