@@ -213,7 +213,8 @@ func (f *Follower) Stop() {
 }
 
 // Notify asks a started follower to poll now rather than at its next tick.
-// It never blocks; calls that arrive while a poll is pending are merged.
+// It never blocks; calls that arrive while a poll is pending or running
+// are merged into one more poll.
 func (f *Follower) Notify() {
 	select {
 	case f.wake <- struct{}{}:
