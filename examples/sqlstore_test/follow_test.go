@@ -156,3 +156,50 @@ func TestWithNotifyValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestFollowerTrimmedFeedAcrossPools: when the entries a follower needs
+// were purged, it empties its manager's cache and restarts from the
+// newest entry.
+func TestFollowerTrimmedFeedAcrossPools(t *testing.T) {
+	for _, engine := range []string{"memory", string(sqltest.SQLiteFile), string(sqltest.Postgres), string(sqltest.MySQL)} {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			sa, sb := storePair(t, engine)
+			a, b := cachedManager(t, sa), cachedManager(t, sb)
+			f := apikey.NewFollower(b)
+			if err := f.Poll(ctx); err != nil {
+				t.Fatalf("Poll: %v", err)
+			}
+			var toks []string
+			for range 2 {
+				is, err := a.Create(ctx, apikey.CreateParams{Tenant: "ws_1", Scopes: []string{"jobs:read"}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				toks = append(toks, is.Token.Reveal())
+				if _, err := b.Verify(ctx, is.Token.Reveal()); err != nil {
+					t.Fatal(err)
+				}
+				scopes := []string{"jobs:write"}
+				if _, err := a.Update(ctx, "ws_1", is.Key.ID, apikey.Update{Scopes: &scopes}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := sa.Purge(ctx, a.Now().Add(time.Hour)); err != nil {
+				t.Fatalf("Purge: %v", err)
+			}
+			if err := f.Poll(ctx); err != nil {
+				t.Fatalf("Poll after the purge: %v", err)
+			}
+			if st := f.Stats(); st.Resets != 1 || b.CacheStats().Entries != 0 {
+				t.Fatalf("after a trimmed feed: stats %+v, cache %+v; want one reset, empty cache", st, b.CacheStats())
+			}
+			for _, tok := range toks {
+				if k, err := b.Verify(ctx, tok); err != nil || !k.HasScope("jobs:write") {
+					t.Fatalf("Verify after the reset: %v %v", k, err)
+				}
+			}
+		})
+	}
+}
