@@ -1,0 +1,207 @@
+package apikey
+
+import (
+	"container/list"
+	"fmt"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// ThrottleOptions configures a FailureThrottle. The zero value gives the
+// defaults: 10 failures in a burst, forgiven over a minute, 10 000 clients
+// tracked, IPv6 clients grouped by /64, the system clock.
+type ThrottleOptions struct {
+	// Failures is how many failed verifications a client may make in a
+	// burst before it is refused. Default 10.
+	Failures int
+	// Per is the time over which that many failures are forgiven: one
+	// failure is forgiven every Per/Failures. Default one minute.
+	Per time.Duration
+	// MaxClients bounds memory: the table never holds more clients. When it
+	// is full, the client whose last failure is oldest is forgotten (and
+	// counted in ThrottleStats.Evicted). Default 10 000 (about 1 MiB).
+	MaxClients int
+	// IPv6Prefix groups IPv6 clients by this prefix length, since one host
+	// usually controls a whole /64. Default 64; 128 tracks single addresses.
+	IPv6Prefix int
+	// Clock tells the time; tests pass a ManualClock. Default SystemClock.
+	Clock Clock
+}
+
+// ThrottleStats are a FailureThrottle's counters since it was made.
+type ThrottleStats struct {
+	// Failures is how many failed verifications were recorded.
+	Failures uint64
+	// Refused is how many requests were refused before verification.
+	Refused uint64
+	// Evicted is how many tracked clients were forgotten because the table
+	// was full: a steady rise means more attacking addresses than
+	// MaxClients, and that some were let back early.
+	Evicted uint64
+	// Clients is how many clients are tracked now.
+	Clients int
+}
+
+// FailureThrottle limits failed verifications per client address, to slow
+// down anyone guessing keys. Only failures count: a client that presents
+// valid keys is never throttled, however fast it goes. A client that has
+// used up its failures is refused before its credentials are even looked at,
+// so a flood from it costs one map lookup per request. It is safe for
+// concurrent use and holds at most MaxClients entries.
+//
+// Plug it into the middleware with WithFailureThrottle, or use Check and
+// Fail around your own verify.
+//
+// Tokens carry 256 random bits, so the throttle is not what keeps them from
+// being guessed; it keeps guessing traffic off your store and out of your
+// logs, and makes abusive clients visible (ThrottleStats).
+type FailureThrottle struct {
+	clock      Clock
+	per        time.Duration // the whole allowance is forgiven over per
+	interval   time.Duration // one failure is forgiven every interval
+	maxClients int
+	v6bits     int
+
+	mu      sync.Mutex
+	clients map[string]*list.Element // of *throttleEntry
+	order   list.List                // front: most recent failure
+	stats   ThrottleStats
+}
+
+// throttleEntry is one client's state in the generic cell rate algorithm
+// (a token bucket kept as one instant): tat is when all its failures will
+// have been forgiven.
+type throttleEntry struct {
+	client string
+	tat    time.Time
+}
+
+// NewFailureThrottle returns a throttle configured by opts.
+func NewFailureThrottle(opts ThrottleOptions) (*FailureThrottle, error) {
+	if opts.Failures == 0 {
+		opts.Failures = 10
+	}
+	if opts.Per == 0 {
+		opts.Per = time.Minute
+	}
+	if opts.MaxClients == 0 {
+		opts.MaxClients = 10_000
+	}
+	if opts.IPv6Prefix == 0 {
+		opts.IPv6Prefix = 64
+	}
+	if opts.Clock == nil {
+		opts.Clock = SystemClock
+	}
+	switch {
+	case opts.Failures < 0, opts.Per < 0, opts.MaxClients < 0:
+		return nil, fmt.Errorf("%w: throttle failures, period and size must be positive", ErrInvalid)
+	case opts.IPv6Prefix < 0 || opts.IPv6Prefix > 128:
+		return nil, fmt.Errorf("%w: IPv6 prefix length %d is not 1-128", ErrInvalid, opts.IPv6Prefix)
+	}
+	return &FailureThrottle{
+		clock:      opts.Clock,
+		per:        opts.Per,
+		interval:   max(opts.Per/time.Duration(opts.Failures), 1),
+		maxClients: opts.MaxClients,
+		v6bits:     opts.IPv6Prefix,
+		clients:    make(map[string]*list.Element),
+	}, nil
+}
+
+// maxClientKeyLen bounds what a table entry keeps of a client that is not
+// an IP address.
+const maxClientKeyLen = 64
+
+// clientKey maps a client address to its table key: IPv4 addresses as they
+// are, IPv6 addresses masked to the configured prefix, anything else cut to
+// maxClientKeyLen bytes.
+func (t *FailureThrottle) clientKey(client string) string {
+	a, err := netip.ParseAddr(client)
+	if err != nil {
+		if len(client) > maxClientKeyLen {
+			client = client[:maxClientKeyLen]
+		}
+		return client
+	}
+	a = a.Unmap().WithZone("")
+	if a.Is6() {
+		if p, err := a.Prefix(t.v6bits); err == nil {
+			return p.String()
+		}
+	}
+	return a.String()
+}
+
+// Check reports whether client may attempt a verification now. When it may
+// not, retryAfter says how long until it may (at least a second, in whole
+// seconds, ready for a Retry-After header). Check itself never counts as a
+// failure.
+func (t *FailureThrottle) Check(client string) (retryAfter time.Duration, ok bool) {
+	key := t.clientKey(client)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	el := t.clients[key]
+	if el == nil {
+		return 0, true
+	}
+	e := el.Value.(*throttleEntry)
+	now := t.clock.Now()
+	if !e.tat.After(now) {
+		t.drop(el) // fully forgiven: nothing left to remember
+		return 0, true
+	}
+	// Room for one more failure while tat stays within per of now.
+	over := e.tat.Sub(now) - (t.per - t.interval)
+	if over <= 0 {
+		return 0, true
+	}
+	t.stats.Refused++
+	secs := (over + time.Second - 1) / time.Second
+	return max(secs, 1) * time.Second, false
+}
+
+// Fail records one failed verification by client.
+func (t *FailureThrottle) Fail(client string) {
+	key := t.clientKey(client)
+	now := t.clock.Now()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.stats.Failures++
+	el := t.clients[key]
+	if el == nil {
+		for len(t.clients) >= t.maxClients {
+			t.drop(t.order.Back())
+			t.stats.Evicted++
+		}
+		el = t.order.PushFront(&throttleEntry{client: key, tat: now})
+		t.clients[key] = el
+	} else {
+		t.order.MoveToFront(el)
+	}
+	e := el.Value.(*throttleEntry)
+	if e.tat.Before(now) {
+		e.tat = now
+	}
+	// A failure that squeezed past Check concurrently still counts, but the
+	// debt never exceeds the whole allowance.
+	e.tat = e.tat.Add(t.interval)
+	if lim := now.Add(t.per); e.tat.After(lim) {
+		e.tat = lim
+	}
+}
+
+func (t *FailureThrottle) drop(el *list.Element) {
+	delete(t.clients, el.Value.(*throttleEntry).client)
+	t.order.Remove(el)
+}
+
+// Stats returns the throttle's counters.
+func (t *FailureThrottle) Stats() ThrottleStats {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s := t.stats
+	s.Clients = len(t.clients)
+	return s
+}
