@@ -157,3 +157,19 @@ func checkRedactAround(t *testing.T, r *tokenFuzzRig, s, issued string) {
 		}
 	}
 }
+
+// A token right after text that itself ends like a token loses its prefix
+// to the first match; what is left ("_live_<body>") must still be masked.
+// Found by FuzzParseToken.
+func TestRedactGluedToken(t *testing.T) {
+	r := sharedTokenRig(t)
+	tok := r.issued[0]
+	glued := "a_b_" + strings.Repeat("0", 63) + tok
+	out := apikey.Redact(glued)
+	if strings.Contains(out, tok[len(tok)-50:]) {
+		t.Fatalf("Redact kept the token's body: %q", out)
+	}
+	if want := "a_b_0000****_live_" + tok[9:13] + "****"; out != want {
+		t.Fatalf("Redact = %q, want %q", out, want)
+	}
+}
