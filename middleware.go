@@ -1,0 +1,423 @@
+package apikey
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+)
+
+// Authenticator is the HTTP side of a Manager: its Middleware identifies
+// the caller by API key and puts the verified key in the request context,
+// and RequireAll / RequireAny enforce scopes on top of it. Identification
+// and enforcement are separate steps, so routes can share one
+// authenticator and differ in scopes:
+//
+//	auth, err := apikey.NewAuthenticator(m, apikey.WithRealm("plangrep"))
+//	mux.Handle("GET /jobs", auth.Middleware(auth.RequireAll("jobs:read")(listJobs)))
+//	r.Use(auth.Middleware) // chi and similar routers
+//
+// Every refusal goes through one ErrorHandler (default WriteError: RFC 6750
+// answers with a generic JSON body); the precise reason only reaches the
+// manager's logger and event hook. An Authenticator is immutable and safe
+// for concurrent use.
+type Authenticator struct {
+	m          *Manager
+	realm      string
+	codes      ErrorCodes
+	header     string
+	query      string
+	optional   bool
+	onError    ErrorHandler
+	trusted    []netip.Prefix
+	usage      *UsageTracker
+	clientName func(*http.Request) string
+}
+
+// MiddlewareOption configures an Authenticator. Options are validated once,
+// by NewAuthenticator.
+type MiddlewareOption func(*Authenticator) error
+
+// DefaultRealm is the realm of the WWW-Authenticate challenge unless
+// WithRealm sets another.
+const DefaultRealm = "api"
+
+// NewAuthenticator returns an Authenticator verifying keys with m.
+func NewAuthenticator(m *Manager, opts ...MiddlewareOption) (*Authenticator, error) {
+	if m == nil {
+		return nil, fmt.Errorf("%w: nil manager", ErrInvalid)
+	}
+	a := &Authenticator{m: m, realm: DefaultRealm, codes: defaultErrorCodes}
+	for _, o := range opts {
+		if err := o(a); err != nil {
+			return nil, err
+		}
+	}
+	if a.onError == nil {
+		realm, codes := a.realm, a.codes
+		a.onError = func(w http.ResponseWriter, _ *http.Request, err error) {
+			WriteError(w, err, realm, codes)
+		}
+	}
+	return a, nil
+}
+
+// WithRealm sets the realm of the WWW-Authenticate challenge: printable
+// ASCII, at most 128 bytes. Default "api".
+func WithRealm(realm string) MiddlewareOption {
+	return func(a *Authenticator) error {
+		if len(realm) > 128 || !printableASCII(realm) {
+			return fmt.Errorf("%w: realm must be at most 128 printable ASCII characters", ErrInvalid)
+		}
+		a.realm = realm
+		return nil
+	}
+}
+
+// WithErrorCodes sets the "code" values of the default JSON error body
+// (empty fields keep the defaults "unauthorized", "forbidden",
+// "unavailable"). It has no effect with WithErrorHandler.
+func WithErrorCodes(codes ErrorCodes) MiddlewareOption {
+	return func(a *Authenticator) error {
+		a.codes = codes.withDefaults()
+		return nil
+	}
+}
+
+// WithErrorHandler replaces the default error answer (WriteError). The
+// handler must not show err's text to the client; Challenge gives it the
+// status and WWW-Authenticate header the default uses.
+func WithErrorHandler(h ErrorHandler) MiddlewareOption {
+	return func(a *Authenticator) error {
+		if h == nil {
+			return fmt.Errorf("%w: nil error handler", ErrInvalid)
+		}
+		a.onError = h
+		return nil
+	}
+}
+
+// WithHeader also accepts the token, bare (no scheme), in the named header,
+// such as "X-API-Key". A request must not carry credentials in two places
+// (RFC 6750 section 2); one that does is refused as malformed.
+func WithHeader(name string) MiddlewareOption {
+	return func(a *Authenticator) error {
+		c := http.CanonicalHeaderKey(name)
+		if name == "" || !isHeaderName(name) || c == "Authorization" {
+			return fmt.Errorf("%w: API key header %q must be a valid header name other than Authorization", ErrInvalid, name)
+		}
+		a.header = c
+		return nil
+	}
+}
+
+// WithQueryParam also accepts the token in the named query parameter.
+// Off by default, and best left off: URLs end up in access logs, proxy
+// logs, browser history and Referer headers, so a token sent that way
+// should be considered leaked (RFC 6750 section 5.3).
+func WithQueryParam(name string) MiddlewareOption {
+	return func(a *Authenticator) error {
+		if name == "" {
+			return fmt.Errorf("%w: empty query parameter name", ErrInvalid)
+		}
+		a.query = name
+		return nil
+	}
+}
+
+// WithOptional lets requests without credentials through, with no key in
+// the context (check with FromContext). Requests with bad credentials are
+// still refused, and a store failure is still a 503.
+func WithOptional() MiddlewareOption {
+	return func(a *Authenticator) error {
+		a.optional = true
+		return nil
+	}
+}
+
+// WithTrustedProxies names the reverse proxies (CIDR prefixes or single
+// addresses) whose X-Forwarded-For entries ClientIP may believe. Without
+// it, the recorded client IP is the connection's address and the header is
+// ignored. Trust only proxies you run: a trusted proxy that passes a
+// client's header through unchanged lets that client choose its address.
+func WithTrustedProxies(cidrs ...string) MiddlewareOption {
+	return func(a *Authenticator) error {
+		p, err := ParseTrustedProxies(cidrs...)
+		if err != nil {
+			return err
+		}
+		a.trusted = p
+		return nil
+	}
+}
+
+// WithUsageTracker records every successful authentication with t: the
+// manager's clock, ClientIP and the client name (WithClientName).
+func WithUsageTracker(t *UsageTracker) MiddlewareOption {
+	return func(a *Authenticator) error {
+		if t == nil {
+			return fmt.Errorf("%w: nil usage tracker", ErrInvalid)
+		}
+		a.usage = t
+		return nil
+	}
+}
+
+// WithClientName names the calling system of a request for usage tracking
+// (Key.LastUsedClient), for example from an integration-name header:
+//
+//	apikey.WithClientName(func(r *http.Request) string { return r.Header.Get("X-Integration-Name") })
+//
+// The value is client-controlled: the tracker truncates it and replaces
+// invalid UTF-8, but treat it as untrusted text when displaying it.
+func WithClientName(f func(*http.Request) string) MiddlewareOption {
+	return func(a *Authenticator) error {
+		a.clientName = f
+		return nil
+	}
+}
+
+// Middleware authenticates every request before next: it reads the
+// credentials (see Credentials), verifies them with the manager, records
+// the use with the usage tracker if any, and calls next with the key in the
+// request context (see FromContext). A request without credentials is
+// refused with ErrNoCredentials (401), or passed on without a key in
+// optional mode; a bad credential is refused (401 invalid_token); a store
+// failure is refused (503), never passed on.
+func (a *Authenticator) Middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		k, err := a.Authenticate(r)
+		if err != nil {
+			if a.optional && errors.Is(err, ErrNoCredentials) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			a.onError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), k)))
+	})
+}
+
+// Authenticate reads the request's credentials, verifies them and, on
+// success, records the use with the usage tracker. It is the middleware
+// without the HTTP answer, for custom flows (such as trying an operator
+// token first). Errors: ErrNoCredentials, or those of Credentials and
+// Manager.Verify.
+func (a *Authenticator) Authenticate(r *http.Request) (*Key, error) {
+	tok, err := a.Credentials(r)
+	if err != nil {
+		if !errors.Is(err, ErrNoCredentials) {
+			a.debug(r, "apikey: verify failed", slog.String("reason", "malformed"), slog.String("detail", err.Error()))
+			a.m.emit(r.Context(), Event{Kind: EventVerifyFailed, At: a.m.Now(), Reason: "malformed"})
+		}
+		return nil, err
+	}
+	k, err := a.m.Verify(r.Context(), tok)
+	if err != nil {
+		return nil, err // Verify logged the reason
+	}
+	if a.usage != nil {
+		var client string
+		if a.clientName != nil {
+			client = a.clientName(r)
+		}
+		a.usage.Touch(k.ID, a.m.Now(), ClientIP(r, a.trusted), client)
+	}
+	return k, nil
+}
+
+// Errors for credentials that are present but cannot be a token. They wrap
+// ErrMalformed and are answered like any bad token.
+var (
+	errEmptyToken    = fmt.Errorf("%w: empty token", ErrMalformed)
+	errLongToken     = fmt.Errorf("%w: token longer than %d bytes", ErrMalformed, maxTokenLen)
+	errTokenChars    = fmt.Errorf("%w: token has characters outside the b64token set (spaces, two tokens, non-ASCII)", ErrMalformed)
+	errManyHeaders   = fmt.Errorf("%w: credential header repeated", ErrMalformed)
+	errManyLocations = fmt.Errorf("%w: credentials sent in more than one place", ErrMalformed)
+)
+
+// Credentials returns the token the request presents, without verifying
+// it. It reads, in this order, the Authorization header with the Bearer
+// scheme (case-insensitive, then exactly one space and one b64token, RFC
+// 6750 section 2.1; the RFC's grammar tolerates several spaces, which no
+// client sends, and this parser refuses them as malformed), the WithHeader header, and the WithQueryParam parameter; credentials in
+// more than one of them, a repeated header, an empty token, a token with
+// spaces, non-ASCII or other characters outside the b64token set, or a
+// token over 256 bytes give an error wrapping ErrMalformed (decided before
+// any other work). An Authorization header with another scheme (Basic...)
+// is not a credential of ours and counts as none: with nothing else the
+// result is ErrNoCredentials (answered 401 without an error code, RFC 6750
+// section 3.1).
+func (a *Authenticator) Credentials(r *http.Request) (string, error) {
+	var tok string
+	found := false
+	if vs, ok := r.Header["Authorization"]; ok {
+		if len(vs) != 1 {
+			return "", errManyHeaders
+		}
+		t, bearer, err := parseBearer(vs[0])
+		if err != nil {
+			return "", err
+		}
+		tok, found = t, bearer
+	}
+	if a.header != "" {
+		if vs, ok := r.Header[a.header]; ok {
+			switch {
+			case found:
+				return "", errManyLocations
+			case len(vs) != 1:
+				return "", errManyHeaders
+			}
+			if err := checkToken(vs[0]); err != nil {
+				return "", err
+			}
+			tok, found = vs[0], true
+		}
+	}
+	if a.query != "" && r.URL != nil && r.URL.RawQuery != "" {
+		if vs, ok := r.URL.Query()[a.query]; ok {
+			switch {
+			case found:
+				return "", errManyLocations
+			case len(vs) != 1:
+				return "", errManyHeaders
+			}
+			if err := checkToken(vs[0]); err != nil {
+				return "", err
+			}
+			tok, found = vs[0], true
+		}
+	}
+	if !found {
+		return "", ErrNoCredentials
+	}
+	return tok, nil
+}
+
+// parseBearer parses an Authorization value. bearer is false (and err nil)
+// when the scheme is not Bearer. It looks at no more than the scheme before
+// deciding, and at no more than 256 token bytes after.
+func parseBearer(v string) (token string, bearer bool, err error) {
+	const scheme = "Bearer"
+	if len(v) < len(scheme) || !strings.EqualFold(v[:len(scheme)], scheme) {
+		return "", false, nil
+	}
+	if len(v) > len(scheme) && isTchar(v[len(scheme)]) {
+		return "", false, nil // a longer scheme name, such as "Bearerish"
+	}
+	rest := v[len(scheme):]
+	if rest == "" || rest == " " {
+		return "", true, errEmptyToken
+	}
+	if rest[0] != ' ' {
+		return "", true, errTokenChars
+	}
+	if err := checkToken(rest[1:]); err != nil {
+		return "", true, err
+	}
+	return rest[1:], true, nil
+}
+
+// checkToken checks a presented token against RFC 6750's b64token syntax
+// (1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=") and the
+// token length bound, rejecting oversize values before scanning them.
+func checkToken(t string) error {
+	switch {
+	case t == "":
+		return errEmptyToken
+	case len(t) > maxTokenLen:
+		return errLongToken
+	}
+	i := 0
+	for ; i < len(t); i++ {
+		c := t[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' ||
+			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/') {
+			break
+		}
+	}
+	if i == 0 {
+		return errTokenChars
+	}
+	for ; i < len(t); i++ {
+		if t[i] != '=' {
+			return errTokenChars
+		}
+	}
+	return nil
+}
+
+// RequireAll returns middleware that lets a request through only if the
+// verified key in its context grants every one of scopes (see Grants; with
+// no scopes, any verified key). Place it after Middleware: with no verified
+// key in the context it fails closed with ErrNoCredentials (401). A key
+// lacking a scope gets a *ScopeError (403 insufficient_scope naming all of
+// scopes).
+func (a *Authenticator) RequireAll(scopes ...string) func(http.Handler) http.Handler {
+	return a.require(slices.Clone(scopes), false)
+}
+
+// RequireAny is RequireAll for any-of: the key must grant at least one of
+// scopes. With no scopes nothing is ever granted (every key gets 403).
+func (a *Authenticator) RequireAny(scopes ...string) func(http.Handler) http.Handler {
+	return a.require(slices.Clone(scopes), true)
+}
+
+func (a *Authenticator) require(need []string, anyOf bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			k, ok := FromContext(r.Context())
+			if !ok {
+				a.debug(r, "apikey: no verified key in context (anonymous request, or scope check placed before the authenticator)")
+				a.onError(w, r, ErrNoCredentials)
+				return
+			}
+			if anyOf && !HasAny(k.Scopes, need...) || !anyOf && !HasAll(k.Scopes, need...) {
+				a.debug(r, "apikey: insufficient scope", append(keyAttrs(k),
+					slog.Any("needed", need), slog.Bool("any", anyOf))...)
+				a.onError(w, r, &ScopeError{Scopes: slices.Clone(need), Any: anyOf})
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// debug logs at debug level on the manager's logger, if enabled.
+func (a *Authenticator) debug(r *http.Request, msg string, attrs ...slog.Attr) {
+	l := a.m.cfg.logger
+	if l.Enabled(r.Context(), levelDebug) {
+		l.LogAttrs(r.Context(), levelDebug, msg, attrs...)
+	}
+}
+
+// isTchar reports whether c may appear in an HTTP token (RFC 9110 5.6.2).
+func isTchar(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' ||
+		strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
+
+// isHeaderName reports whether s is an HTTP token.
+func isHeaderName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isTchar(s[i]) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// printableASCII reports whether s is printable ASCII (space included).
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
