@@ -27,6 +27,7 @@ type raceToken struct {
 // verify began. Run it under -race.
 type raceRig struct {
 	m      *apikey.Manager
+	usage  *apikey.UsageTracker
 	mu     sync.RWMutex
 	tokens []*raceToken
 
@@ -62,6 +63,7 @@ func (r *raceRig) verify(t *testing.T, ctx context.Context, rt *raceToken) {
 		t.Errorf("token of key %s verified as key %s", rt.id, k.ID)
 	case err == nil:
 		r.accepted.Add(1)
+		r.usage.Touch(k.ID, r.m.Now(), "192.0.2.1", "race")
 	case !errors.Is(err, apikey.ErrRevoked) && !errors.Is(err, apikey.ErrNotFound):
 		t.Errorf("Verify: unexpected %v", err)
 	}
@@ -69,7 +71,11 @@ func (r *raceRig) verify(t *testing.T, ctx context.Context, rt *raceToken) {
 
 func runRace(t *testing.T, m *apikey.Manager, store apikey.Store) {
 	ctx := t.Context()
-	r := &raceRig{m: m}
+	tracker, err := apikey.NewUsageTracker(store, apikey.WithUsageMaxPending(20))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &raceRig{m: m, usage: tracker}
 	for range 50 {
 		is, err := m.Create(ctx, apikey.CreateParams{Tenant: "acme", Scopes: []string{"jobs:read"}})
 		if err != nil {
@@ -131,10 +137,17 @@ func runRace(t *testing.T, m *apikey.Manager, store apikey.Store) {
 			}
 		}
 	})
-	writes.Go(func() { // usage flusher, straight to the store
+	writes.Go(func() { // usage flusher
+		for range 200 {
+			if err := tracker.Flush(ctx); err != nil {
+				t.Errorf("Flush: %v", err)
+			}
+		}
+	})
+	writes.Go(func() { // usage writes straight to the store, moving time
 		rng := rand.New(rand.NewPCG(400, 1))
 		for i := range 200 {
-			batch := []apikey.Usage{{KeyID: r.pick(rng).id, At: t0.Add(time.Duration(i) * time.Second), IP: "192.0.2.1"}}
+			batch := []apikey.Usage{{KeyID: r.pick(rng).id, At: t0.Add(time.Duration(i) * time.Second), IP: "192.0.2.2"}}
 			if err := store.RecordUsage(ctx, batch); err != nil {
 				t.Errorf("RecordUsage: %v", err)
 			}
@@ -143,6 +156,12 @@ func runRace(t *testing.T, m *apikey.Manager, store apikey.Store) {
 	writes.Wait()
 	close(stop)
 	wg.Wait()
+	if err := tracker.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if st := tracker.Stats(); st.Pending != 0 || st.Records == 0 {
+		t.Fatalf("usage after Close: %+v", st)
+	}
 
 	// Every dead token is refused now; every live one verifies.
 	for _, rt := range r.tokens {
@@ -151,8 +170,8 @@ func runRace(t *testing.T, m *apikey.Manager, store apikey.Store) {
 			t.Errorf("key %s: dead %v, Verify: %v", rt.id, rt.dead.Load(), err)
 		}
 	}
-	t.Logf("%d verifies interleaved with 100 revokes, 100 rotations, 200 updates, 200 usage writes: %d accepted, %d stale accepts",
-		r.verifies.Load(), r.accepted.Load(), r.stale.Load())
+	t.Logf("%d verifies interleaved with 100 revokes, 100 rotations, 200 updates, 200 usage flushes, 200 usage writes: %d accepted, %d stale accepts (usage %+v)",
+		r.verifies.Load(), r.accepted.Load(), r.stale.Load(), tracker.Stats())
 }
 
 // TestRaceVerifyRevokeRotate interleaves verifies with every write that can

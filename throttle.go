@@ -2,8 +2,11 @@ package apikey
 
 import (
 	"container/list"
+	"errors"
 	"fmt"
+	"net/http"
 	"net/netip"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -204,4 +207,67 @@ func (t *FailureThrottle) Stats() ThrottleStats {
 	s := t.stats
 	s.Clients = len(t.clients)
 	return s
+}
+
+// ErrThrottled: the client made too many failed verifications and is
+// refused until its failures are forgiven. The middleware answers it 429
+// with Retry-After; it never reaches the manager or the store.
+var ErrThrottled = errors.New("apikey: too many failed verifications")
+
+// ThrottledError is what the middleware hands to the error handler when a
+// FailureThrottle refuses a client. It wraps ErrThrottled.
+type ThrottledError struct {
+	// RetryAfter is how long until the client may try again, in whole
+	// seconds (at least one).
+	RetryAfter time.Duration
+}
+
+// Error says the client is throttled and for how long.
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("apikey: too many failed verifications; retry after %ds", int64(e.RetryAfter/time.Second))
+}
+
+// Unwrap returns ErrThrottled.
+func (e *ThrottledError) Unwrap() error { return ErrThrottled }
+
+// WithFailureThrottle refuses, with 429 and Retry-After, clients (by
+// ClientIP, so configure WithTrustedProxies behind a proxy) that made too
+// many failed verifications, before reading their credentials. Failures are
+// bad credentials of any kind (malformed, unknown, revoked, expired, grace
+// ended); a request without credentials, a store failure (503) and a
+// missing scope (403) do not count, and successes are never throttled. A
+// refused request carries no key, so a client sharing an address with an
+// attacker is refused too while the address is throttled.
+func WithFailureThrottle(t *FailureThrottle) MiddlewareOption {
+	return func(a *Authenticator) error {
+		if t == nil {
+			return fmt.Errorf("%w: nil failure throttle", ErrInvalid)
+		}
+		a.throttle = t
+		return nil
+	}
+}
+
+// authenticateThrottled is Authenticate behind the failure throttle.
+func (a *Authenticator) authenticateThrottled(r *http.Request) (*Key, error) {
+	client := ClientIP(r, a.trusted)
+	if wait, ok := a.throttle.Check(client); !ok {
+		return nil, &ThrottledError{RetryAfter: wait}
+	}
+	k, err := a.authenticate(r)
+	if err != nil && !errors.Is(err, ErrNoCredentials) && !errors.Is(err, ErrStoreUnavailable) {
+		a.throttle.Fail(client)
+	}
+	return k, err
+}
+
+// msgThrottled is the client-facing message of a 429.
+const msgThrottled = "too many failed attempts; retry later"
+
+// setRetryAfter sets the Retry-After header (whole seconds) of a
+// *ThrottledError.
+func setRetryAfter(h http.Header, err error) {
+	if te, ok := errors.AsType[*ThrottledError](err); ok {
+		h.Set("Retry-After", strconv.FormatInt(int64(max(te.RetryAfter/time.Second, 1)), 10))
+	}
 }
