@@ -23,7 +23,7 @@ func fullKey(k *apikey.Key) {
 	k.CreatedBy = "user_42"
 	k.CreatedAt = at(-48 * time.Hour)
 	k.ExpiresAt = at(90 * 24 * time.Hour)
-	k.LastUsedAt = at(-time.Hour + 1)
+	k.LastUsedAt = at(-time.Hour + time.Microsecond)
 	k.LastUsedIP = "2001:db8::1"
 	k.LastUsedClient = "github-actions"
 	k.RevokedAt = at(time.Hour + 2*time.Microsecond)
