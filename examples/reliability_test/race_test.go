@@ -159,4 +159,3 @@ func TestRaceSQL(t *testing.T) {
 		})
 	}
 }
-
