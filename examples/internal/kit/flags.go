@@ -1,0 +1,30 @@
+package kit
+
+import (
+	"flag"
+	"time"
+)
+
+// Config is what every example server takes from its command line.
+type Config struct {
+	// Addr is the listen address (-addr).
+	Addr string
+	// DB names the store (-db): "memory", "sqlite:PATH", "postgres://...",
+	// or "mysql:<go-sql-driver DSN>".
+	DB string
+	// Dev enables the /dev endpoints (-dev).
+	Dev bool
+	// UsageInterval is how often last-used data is written (-usage-interval).
+	UsageInterval time.Duration
+}
+
+// RegisterFlags registers the common flags on fs with defaults for the
+// server called name (the default database is sqlite:<name>.db).
+func RegisterFlags(fs *flag.FlagSet, name string) *Config {
+	c := &Config{}
+	fs.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&c.DB, "db", "sqlite:"+name+".db", `store: "memory", "sqlite:PATH", "postgres://...", or "mysql:<DSN>"`)
+	fs.BoolVar(&c.Dev, "dev", false, "enable POST /dev/clock and POST /dev/bootstrap (never in production)")
+	fs.DurationVar(&c.UsageInterval, "usage-interval", time.Second, "how often last-used data is flushed to the store")
+	return c
+}
