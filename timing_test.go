@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/apikit/apikey"
 	"github.com/apikit/apikey/memstore"
@@ -137,4 +138,37 @@ func benchVerifyFails(b *testing.B, m *apikey.Manager, tok string) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkVerifyTimingPair alternates the two tokens of the timing pair in
+// one loop and times each verify, so that both see the same machine load;
+// it reports each one's ns/op and their ratio (wrong-secret/unknown), which
+// separate benchmarks on a busy machine cannot measure to 10%.
+func BenchmarkVerifyTimingPair(b *testing.B) {
+	m, tok := timingBench(b)
+	_, foreign := timingBench(b)
+	toks := [2]string{foreign, wrongSecret(tok)}
+	var spent [2]time.Duration
+	var count [2]int
+	ctx := context.Background()
+	i := 0
+	for b.Loop() {
+		j := i & 1
+		i++
+		start := time.Now()
+		_, err := m.Verify(ctx, toks[j])
+		spent[j] += time.Since(start)
+		count[j]++
+		if !errors.Is(err, apikey.ErrNotFound) {
+			b.Fatal(err)
+		}
+	}
+	if count[0] == 0 || count[1] == 0 {
+		return
+	}
+	unknown := float64(spent[0]) / float64(count[0])
+	wrong := float64(spent[1]) / float64(count[1])
+	b.ReportMetric(unknown, "unknown-ns/op")
+	b.ReportMetric(wrong, "wrong-ns/op")
+	b.ReportMetric(wrong/unknown, "ratio")
 }
