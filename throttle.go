@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -67,7 +68,7 @@ type FailureThrottle struct {
 	v6bits     int
 
 	mu      sync.Mutex
-	clients map[string]*list.Element // of *throttleEntry
+	clients map[throttleKey]*list.Element // of *throttleEntry
 	order   list.List                // front: most recent failure
 	stats   ThrottleStats
 }
@@ -76,8 +77,15 @@ type FailureThrottle struct {
 // (a token bucket kept as one instant): tat is when all its failures will
 // have been forgiven.
 type throttleEntry struct {
-	client string
+	client throttleKey
 	tat    time.Time
+}
+
+// throttleKey identifies a client: an address (or IPv6 prefix, as its
+// first address), or for a client that is not an address, its name.
+type throttleKey struct {
+	addr  netip.Addr
+	other string
 }
 
 // NewFailureThrottle returns a throttle configured by opts.
@@ -109,7 +117,7 @@ func NewFailureThrottle(opts ThrottleOptions) (*FailureThrottle, error) {
 		interval:   max(opts.Per/time.Duration(opts.Failures), 1),
 		maxClients: opts.MaxClients,
 		v6bits:     opts.IPv6Prefix,
-		clients:    make(map[string]*list.Element),
+		clients:    make(map[throttleKey]*list.Element),
 	}, nil
 }
 
@@ -118,23 +126,23 @@ func NewFailureThrottle(opts ThrottleOptions) (*FailureThrottle, error) {
 const maxClientKeyLen = 64
 
 // clientKey maps a client address to its table key: IPv4 addresses as they
-// are, IPv6 addresses masked to the configured prefix, anything else cut to
-// maxClientKeyLen bytes.
-func (t *FailureThrottle) clientKey(client string) string {
+// are, IPv6 addresses masked to the configured prefix, anything else by its
+// first maxClientKeyLen bytes. It does not allocate for addresses.
+func (t *FailureThrottle) clientKey(client string) throttleKey {
 	a, err := netip.ParseAddr(client)
 	if err != nil {
 		if len(client) > maxClientKeyLen {
 			client = client[:maxClientKeyLen]
 		}
-		return client
+		return throttleKey{other: client}
 	}
 	a = a.Unmap().WithZone("")
 	if a.Is6() {
 		if p, err := a.Prefix(t.v6bits); err == nil {
-			return p.String()
+			a = p.Addr()
 		}
 	}
-	return a.String()
+	return throttleKey{addr: a}
 }
 
 // Check reports whether client may attempt a verification now. When it may
@@ -178,6 +186,7 @@ func (t *FailureThrottle) Fail(client string) {
 			t.drop(t.order.Back())
 			t.stats.Evicted++
 		}
+		key.other = strings.Clone(key.other) // do not pin the request's memory
 		el = t.order.PushFront(&throttleEntry{client: key, tat: now})
 		t.clients[key] = el
 	} else {
