@@ -69,7 +69,7 @@ type FailureThrottle struct {
 
 	mu      sync.Mutex
 	clients map[throttleKey]*list.Element // of *throttleEntry
-	order   list.List                // front: most recent failure
+	order   list.List                     // front: most recent failure
 	stats   ThrottleStats
 }
 
