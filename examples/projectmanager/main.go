@@ -1,0 +1,86 @@
+// Command projectmanager reproduces the API-key endpoints of
+// ProjectManager.com's REST API (seed 001) on the apikey library:
+//
+//	GET    /api/data/api-keys                 list the workspace's usable keys
+//	POST   /api/data/api-keys                 create a key {"tokenName":"..."}
+//	DELETE /api/data/api-keys/{id}/revoke     revoke one key (id is a UUID)
+//	DELETE /api/data/api-keys/revoke-all      revoke every key of the workspace
+//
+// Every call is authenticated by a bearer API key ("pmk_live_..."), which
+// acts on its own workspace only; keys expire two calendar years after
+// creation. Every answer, errors included, is ProjectManager's envelope
+// {"data":...,"error":...,"success":...,"hasError":...,"statusCode":"..."}.
+//
+// Usage:
+//
+//	projectmanager [-addr 127.0.0.1:8080] [-db sqlite:projectmanager.db] [-dev] [-usage-interval 1s]
+//
+// With -dev, POST /dev/bootstrap {"workspaceId":"ws_a"} issues a first key
+// and POST /dev/clock {"advance":"48h"} moves the server's clock forward.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/apikit/apikey/examples/internal/kit"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "projectmanager:", err)
+		os.Exit(1)
+	}
+}
+
+// run parses args, builds the app and serves until SIGINT or SIGTERM.
+func run(args []string) error {
+	fs := flag.NewFlagSet("projectmanager", flag.ContinueOnError)
+	cfg := kit.RegisterFlags(fs, "projectmanager")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx := context.Background()
+	backend, err := kit.OpenStore(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	secrets := kit.EphemeralSecrets()
+	if backend.Kind != "memory" {
+		if secrets, err = kit.LoadSecrets(secretPath(cfg.DB), log); err != nil {
+			_ = backend.Close(ctx)
+			return err
+		}
+	}
+	a, err := newApp(ctx, appConfig{
+		Backend:       backend,
+		Secrets:       secrets,
+		Clock:         &kit.DevClock{},
+		Dev:           cfg.Dev,
+		UsageInterval: cfg.UsageInterval,
+		Logger:        log,
+	})
+	if err != nil {
+		_ = backend.Close(ctx)
+		return err
+	}
+	if cfg.Dev {
+		log.Warn("-dev is on: POST /dev/bootstrap and POST /dev/clock are enabled")
+	}
+	return kit.Serve(cfg.Addr, a.handler, log, a.shutdown)
+}
+
+// secretPath is where a demo keeps its generated server secret when
+// APIKEY_SECRET is not set: beside an SQLite file, else in the working
+// directory.
+func secretPath(db string) string {
+	if p, ok := strings.CutPrefix(db, "sqlite:"); ok {
+		return p + ".secret"
+	}
+	return "projectmanager.secret"
+}
