@@ -136,7 +136,7 @@ func WriteError(w http.ResponseWriter, err error, realm string, codes ErrorCodes
 		code, msg = codes.Unavailable, msgUnavailable
 	case status == http.StatusTooManyRequests:
 		code, msg = codes.TooManyRequests, msgThrottled
-		setRetryAfter(w.Header(), err)
+		SetRetryAfter(w.Header(), err)
 	case status == http.StatusForbidden:
 		code, msg = codes.Forbidden, msgForbidden
 	case errors.Is(err, ErrNoCredentials):

@@ -273,9 +273,10 @@ func (a *Authenticator) authenticateThrottled(r *http.Request) (*Key, error) {
 // msgThrottled is the client-facing message of a 429.
 const msgThrottled = "too many failed attempts; retry later"
 
-// setRetryAfter sets the Retry-After header (whole seconds) of a
-// *ThrottledError.
-func setRetryAfter(h http.Header, err error) {
+// SetRetryAfter sets the Retry-After header (whole seconds) when err is a
+// *ThrottledError, and does nothing otherwise. WriteError calls it; a custom
+// ErrorHandler that answers 429 (see Challenge) should too.
+func SetRetryAfter(h http.Header, err error) {
 	if te, ok := errors.AsType[*ThrottledError](err); ok {
 		h.Set("Retry-After", strconv.FormatInt(int64(max(te.RetryAfter/time.Second, 1)), 10))
 	}
