@@ -80,6 +80,7 @@ func (m *Manager) Create(ctx context.Context, p CreateParams) (*Issued, error) {
 		if err != nil {
 			return nil, storeErr("create", err)
 		}
+		m.Invalidate(k.Lookup) // a negative entry must not hide the new key
 		m.cfg.logger.LogAttrs(ctx, levelInfo, "apikey: key created", keyAttrs(k)...)
 		m.emit(ctx, Event{Kind: EventCreated, At: now, KeyID: k.ID, Prefix: k.Prefix, Tenant: k.Tenant})
 		return &Issued{Key: k.Clone(), Token: NewSecret(token), WebhookSecret: NewSecret(hookSecret)}, nil

@@ -32,6 +32,20 @@
 //	fmt.Println(issued.Token.Reveal()) // show once
 //	key, err := m.Verify(ctx, presentedToken)
 //
+// # Verification cache
+//
+// On a store that is not in memory, turn on the verification cache:
+//
+//	m, err := apikey.New(store, apikey.WithPepper("v1", pepper),
+//		apikey.WithCache(apikey.CacheOptions{})) // 100k keys, 10 s TTL, 5 s negative TTL
+//
+// A hit reads no store and allocates nothing, but still compares the hash
+// and checks expiry, grace and revocation against the clock. Revoke,
+// RevokeAll, Rotate and Update through the Manager take effect in this
+// process before they return; other processes see a change within the TTL
+// unless they are told (Invalidate, WithInvalidationPublisher). Keys that
+// Verify returns are shared with the cache: do not modify them.
+//
 // Stores: memstore (in memory; the test double) and sqlstore (SQLite,
 // PostgreSQL, MySQL/MariaDB). Every store passes the storetest suite.
 package apikey

@@ -75,6 +75,7 @@ func (m *Manager) Import(ctx context.Context, p ImportParams) (*Key, error) {
 		}
 		return nil, storeErr("import", err)
 	}
+	m.Invalidate(k.Lookup) // a negative cache entry must not hide the imported key
 	m.cfg.logger.LogAttrs(ctx, levelInfo, "apikey: key imported", append(keyAttrs(k), slog.String("hash_version", k.HashVersion))...)
 	m.emit(ctx, Event{Kind: EventImported, At: m.Now(), KeyID: k.ID, Prefix: k.Prefix, Tenant: k.Tenant})
 	return k.Clone(), nil

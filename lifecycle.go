@@ -18,6 +18,7 @@ func (m *Manager) Revoke(ctx context.Context, tenant, id string) (*Key, error) {
 	}
 	now := m.Now()
 	k, err := m.store.Revoke(ctx, id, now)
+	m.changed(ctx, before.Lookup)
 	if err != nil {
 		return nil, storeErr("revoke", err)
 	}
@@ -38,14 +39,19 @@ func (m *Manager) RevokeAll(ctx context.Context, tenant string) ([]*Key, error) 
 	now := m.Now()
 	keys, err := m.store.RevokeAll(ctx, tenant, now)
 	if err != nil {
+		// It may have committed, and we cannot tell which keys it touched.
+		m.InvalidateAll()
 		return nil, storeErr("revoke all", err)
 	}
 	var ids []string
+	lookups := make([]string, 0, len(keys))
 	for _, k := range keys {
 		if k.RevokedAt.Equal(now) {
 			ids = append(ids, k.ID)
 		}
+		lookups = append(lookups, k.Lookup) // also keys revoked elsewhere earlier
 	}
+	m.changed(ctx, lookups...)
 	m.cfg.logger.LogAttrs(ctx, levelInfo, "apikey: tenant keys revoked", slogTenant(tenant), slogCount(len(ids)))
 	m.emit(ctx, Event{Kind: EventRevokedAll, At: now, Tenant: tenant, KeyIDs: ids})
 	return keys, nil
@@ -90,6 +96,8 @@ func (m *Manager) Rotate(ctx context.Context, tenant, id string, grace time.Dura
 	r := Rotation{OldID: old.ID, SuccessorID: succ.ID, Successor: succ, At: now}
 	r.GraceExpiresAt, r.RevokedAt = graceEnd(old, now, grace)
 	stored, err := m.store.Rotate(ctx, r)
+	m.Invalidate(succ.Lookup) // a negative entry must not hide the successor
+	m.changed(ctx, old.Lookup)
 	if err != nil {
 		return nil, storeErr("rotate", err)
 	}
@@ -174,11 +182,13 @@ func (m *Manager) Update(ctx context.Context, tenant, id string, u Update) (*Key
 		}
 		u.Scopes = &scopes
 	}
-	if _, err := m.Get(ctx, tenant, id); err != nil {
+	old, err := m.Get(ctx, tenant, id)
+	if err != nil {
 		return nil, err
 	}
 	u.At = m.Now()
 	k, err := m.store.Update(ctx, id, u)
+	m.changed(ctx, old.Lookup)
 	if err != nil {
 		return nil, storeErr("update", err)
 	}

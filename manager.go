@@ -36,6 +36,8 @@ type Manager struct {
 	// dummy is a stored-hash-shaped value compared against when no record
 	// matches, so unknown tokens cost what wrong secrets cost.
 	dummy []byte
+	// cache is the verification cache, nil unless WithCache.
+	cache *verifyCache
 
 	idMu    sync.Mutex
 	entropy io.Reader
@@ -76,6 +78,7 @@ func New(store Store, opts ...Option) (*Manager, error) {
 		cfg:     cfg,
 		current: cur,
 		dummy:   dummy,
+		cache:   newVerifyCache(cfg.cache),
 		entropy: ulid.Monotonic(rand.Reader, 0),
 	}, nil
 }

@@ -322,7 +322,9 @@ func (s *Scheduler) rotateOne(ctx context.Context, old *Key) RotationResult {
 	if err != nil {
 		return s.failed(bg, res, err)
 	}
-	if err := m.store.Create(bg, succ); err != nil {
+	err = m.store.Create(bg, succ)
+	m.Invalidate(succ.Lookup) // a negative cache entry must not hide the successor
+	if err != nil {
 		return s.failed(bg, res, storeErr("create successor", err))
 	}
 	res.SuccessorID = succ.ID
@@ -341,6 +343,7 @@ func (s *Scheduler) rotateOne(ctx context.Context, old *Key) RotationResult {
 	stored, err := m.store.Rotate(bg, Rotation{
 		OldID: old.ID, SuccessorID: succ.ID, GraceExpiresAt: graceExp, RevokedAt: revokedAt, At: now,
 	})
+	m.changed(bg, old.Lookup)
 	if err != nil {
 		return s.failed(bg, res, storeErr("commit rotation", err))
 	}
@@ -373,7 +376,11 @@ func (s *Scheduler) failed(ctx context.Context, res RotationResult, cause error)
 		slog.String("tenant", res.Tenant), slog.String("error", cause.Error())}
 	if res.SuccessorID != "" {
 		attrs = append(attrs, slogSuccessor(res.SuccessorID))
-		if _, err := m.store.Revoke(ctx, res.SuccessorID, m.Now()); err != nil {
+		k, err := m.store.Revoke(ctx, res.SuccessorID, m.Now())
+		if err == nil {
+			m.changed(ctx, k.Lookup)
+		}
+		if err != nil {
 			res.Err = errors.Join(cause, fmt.Errorf("revoking successor %s: %w", res.SuccessorID, storeErr("revoke", err)))
 			m.cfg.logger.LogAttrs(ctx, slog.LevelError, "apikey: undelivered successor could not be revoked",
 				append(attrs, slog.String("revoke_error", err.Error()))...)

@@ -8,7 +8,8 @@ import (
 
 // Verify checks a presented token and returns its key. It refuses a
 // malformed token (wrong prefix, environment, length, alphabet or checksum)
-// without touching the store; otherwise it does exactly one store read,
+// without touching the store; otherwise it does at most one store read
+// (none on a hit of the verification cache, see WithCache),
 // compares the keyed hash in constant time under the hash version the
 // record names, and then checks revocation, grace and expiry against the
 // clock. An unknown token and a known selector with a wrong secret take the
@@ -21,11 +22,12 @@ import (
 //
 // With WithLegacyImport, a token that is not of this manager's format (and
 // does not start with its "<prefix>_<env>_") is looked up by its legacy
-// scheme's lookup value instead of a selector; the rest is the same: one
-// store read, one comparison under the version the record names, the state
+// scheme's lookup value instead of a selector; the rest is the same: at
+// most one store read (through the cache), one comparison under the version the record names, the state
 // checks, and a re-hash to the current version on success.
 //
-// The returned Key is the caller's own copy.
+// The returned Key is read-only: it may be shared with the verification
+// cache and with concurrent callers. Do not modify it; Clone it to change it.
 func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 	prefix, env, selector, ok := splitToken(token)
 	if ok {
@@ -38,7 +40,10 @@ func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 	if !ok {
 		return nil, m.verifyFailed(ctx, ErrMalformed, "malformed", nil)
 	}
-	k, err := m.store.GetByLookup(ctx, selector)
+	// The raw clock is enough for StateAt (stored instants are whole
+	// microseconds, so truncating now would not change any comparison).
+	now := m.cfg.clock.Now()
+	k, err := m.fetch(ctx, selector, now)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			m.current.Verify(token, m.dummy) // same work as a wrong secret
@@ -46,7 +51,10 @@ func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 		}
 		return nil, m.verifyFailed(ctx, storeErr("lookup", err), "store_unavailable", nil)
 	}
-	h := m.hasher(k.HashVersion) // registered or legacy (legacy.go)
+	h := m.current
+	if k.HashVersion != m.cfg.current {
+		h = m.hasher(k.HashVersion) // registered or legacy (legacy.go)
+	}
 	if h == nil {
 		// A record under a retired version: it can never verify again.
 		m.current.Verify(token, m.dummy)
@@ -57,11 +65,11 @@ func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 	if !h.Verify(token, k.Hash) {
 		return nil, m.verifyFailed(ctx, ErrNotFound, "mismatch", k)
 	}
-	if st := k.StateAt(m.Now()); st != StateActive {
+	if st := k.StateAt(now); st != StateActive {
 		return nil, m.verifyFailed(ctx, stateErr(st), st.String(), k)
 	}
 	if k.HashVersion != m.cfg.current {
-		m.rehash(ctx, k, token)
+		k = m.rehash(ctx, k, token)
 	}
 	return k, nil
 }
@@ -97,10 +105,11 @@ func (m *Manager) verifyFailed(ctx context.Context, err error, reason string, k 
 	return err
 }
 
-// rehash moves k to the current hash version after a successful verify.
-// Failure is logged and retried on the next verify; it never fails the
-// request.
-func (m *Manager) rehash(ctx context.Context, k *Key, token string) {
+// rehash moves k to the current hash version after a successful verify and
+// returns the record as now stored (a new value: k may be shared with the
+// cache and is never modified). Failure is logged and retried on the next
+// verify, and k is returned; it never fails the request.
+func (m *Manager) rehash(ctx context.Context, k *Key, token string) *Key {
 	hash, err := m.current.Hash(token)
 	if err == nil {
 		err = m.store.UpgradeHash(ctx, k.ID, k.HashVersion, m.cfg.current, hash, m.Now())
@@ -108,11 +117,13 @@ func (m *Manager) rehash(ctx context.Context, k *Key, token string) {
 	if err != nil {
 		m.cfg.logger.LogAttrs(ctx, levelWarn, "apikey: re-hash failed",
 			append(keyAttrs(k), slog.String("error", err.Error()))...)
-		return
+		return k
 	}
-	from := k.HashVersion
-	k.HashVersion, k.Hash = m.cfg.current, hash
+	m.changed(ctx, k.Lookup)
+	up := *k
+	up.HashVersion, up.Hash = m.cfg.current, hash
 	m.cfg.logger.LogAttrs(ctx, levelInfo, "apikey: key re-hashed",
-		append(keyAttrs(k), slog.String("from", from), slog.String("to", m.cfg.current))...)
+		append(keyAttrs(&up), slog.String("from", k.HashVersion), slog.String("to", m.cfg.current))...)
 	m.emit(ctx, Event{Kind: EventRehashed, At: m.Now(), KeyID: k.ID, Prefix: k.Prefix, Tenant: k.Tenant})
+	return &up
 }
