@@ -175,13 +175,25 @@ func runRace(t *testing.T, m *apikey.Manager, store apikey.Store) {
 }
 
 // TestRaceVerifyRevokeRotate interleaves verifies with every write that can
-// change their outcome, on memstore.
+// change their outcome, on memstore, with and without the verification
+// cache (whose in-process invalidation must leave no stale accept).
 func TestRaceVerifyRevokeRotate(t *testing.T) {
-	store := memstore.New()
-	m, err := apikey.New(store, apikey.WithPrefix("pgk"), apikey.WithPepper("v1", pepperV1),
-		apikey.WithClock(apikey.NewManualClock(t0)))
-	if err != nil {
-		t.Fatal(err)
+	for _, tc := range []struct {
+		name string
+		opts []apikey.Option
+	}{
+		{"uncached", nil},
+		{"cached", []apikey.Option{apikey.WithCache(apikey.CacheOptions{})}},
+		{"cached, tiny", []apikey.Option{apikey.WithCache(apikey.CacheOptions{MaxEntries: 8, MaxNegative: 4})}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			store := memstore.New()
+			m, err := apikey.New(store, append([]apikey.Option{apikey.WithPrefix("pgk"), apikey.WithPepper("v1", pepperV1),
+				apikey.WithClock(apikey.NewManualClock(t0))}, tc.opts...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runRace(t, m, store)
+		})
 	}
-	runRace(t, m, store)
 }

@@ -5,9 +5,9 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/internal/benchkit"
 	"github.com/apikit/apikey/memstore"
 	"github.com/apikit/apikey/storetest/faultstore"
 )
@@ -30,15 +30,32 @@ func (h *countingHasher) Verify(token string, stored []byte) bool {
 
 // An unknown well-formed token and a known selector with a wrong secret take
 // the same path: one store read, one hash comparison, the same error. Any
-// other shape would let a client time its way to valid selectors.
+// other shape would let a client time its way to valid selectors. Behind
+// the verification cache, once both are cached (a negative and a positive
+// entry), both take no store read and still one comparison.
 func TestVerifyPathShape(t *testing.T) {
+	for _, cached := range []bool{false, true} {
+		name := "uncached"
+		if cached {
+			name = "cached"
+		}
+		t.Run(name, func(t *testing.T) { checkPathShape(t, cached) })
+	}
+}
+
+func checkPathShape(t *testing.T, cached bool) {
 	inner, err := apikey.NewHMACHasher(pepperV1)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := &countingHasher{Hasher: inner}
 	fs := faultstore.New(memstore.New())
-	m, err := apikey.New(fs, apikey.WithPrefix("pgk"), apikey.WithHasher("v1", h), apikey.WithClock(apikey.NewManualClock(t0)))
+	opts := []apikey.Option{apikey.WithPrefix("pgk"), apikey.WithHasher("v1", h), apikey.WithClock(apikey.NewManualClock(t0))}
+	reads := int64(1)
+	if cached {
+		opts, reads = append(opts, apikey.WithCache(apikey.CacheOptions{})), 0
+	}
+	m, err := apikey.New(fs, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,26 +74,28 @@ func TestVerifyPathShape(t *testing.T) {
 	stranger := newFaultRig(t).unknown // same prefix, never stored here
 
 	for _, tc := range []struct {
-		name  string
-		tok   string
-		want  error
-		reads int64
+		name string
+		tok  string
+		want error
 	}{
-		{"unknown selector", stranger, apikey.ErrNotFound, 1},
-		{"wrong secret", wrongSecret(valid.Token.Reveal()), apikey.ErrNotFound, 1},
-		{"wrong secret of a revoked key", wrongSecret(revoked.Token.Reveal()), apikey.ErrNotFound, 1},
-		{"revoked", revoked.Token.Reveal(), apikey.ErrRevoked, 1},
-		{"valid", valid.Token.Reveal(), nil, 1},
+		{"unknown selector", stranger, apikey.ErrNotFound},
+		{"wrong secret", wrongSecret(valid.Token.Reveal()), apikey.ErrNotFound},
+		{"wrong secret of a revoked key", wrongSecret(revoked.Token.Reveal()), apikey.ErrNotFound},
+		{"revoked", revoked.Token.Reveal(), apikey.ErrRevoked},
+		{"valid", valid.Token.Reveal(), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if cached { // warm the cache
+				_, _ = m.Verify(ctx, tc.tok)
+			}
 			fs.ResetCalls()
 			h.hashes.Store(0)
 			h.verifies.Store(0)
 			if _, err := m.Verify(ctx, tc.tok); !errors.Is(err, tc.want) {
 				t.Fatalf("Verify: %v, want %v", err, tc.want)
 			}
-			if got := fs.Calls(faultstore.GetByLookup); got != tc.reads || fs.TotalCalls() != tc.reads {
-				t.Fatalf("store calls: %d lookups of %d in all; want exactly %d lookup", got, fs.TotalCalls(), tc.reads)
+			if got := fs.Calls(faultstore.GetByLookup); got != reads || fs.TotalCalls() != reads {
+				t.Fatalf("store calls: %d lookups of %d in all; want exactly %d lookup", got, fs.TotalCalls(), reads)
 			}
 			if v, hs := h.verifies.Load(), h.hashes.Load(); v != 1 || hs != 0 {
 				t.Fatalf("hasher: %d Verify and %d Hash calls; want exactly one Verify", v, hs)
@@ -95,10 +114,10 @@ func TestVerifyPathShape(t *testing.T) {
 	}
 }
 
-// timingBench returns a manager on memstore with 1000 keys, and a valid
-// token of one of them.
-func timingBench(b *testing.B) (*apikey.Manager, string) {
-	m, err := apikey.New(memstore.New(), apikey.WithPrefix("pgk"), apikey.WithPepper("v1", testPepper))
+// timingBench returns a manager on memstore (with opts) holding 1000 keys,
+// and a valid token of one of them.
+func timingBench(b *testing.B, opts ...apikey.Option) (*apikey.Manager, string) {
+	m, err := apikey.New(memstore.New(), append([]apikey.Option{apikey.WithPrefix("pgk"), apikey.WithPepper("v1", testPepper)}, opts...)...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -140,35 +159,34 @@ func benchVerifyFails(b *testing.B, m *apikey.Manager, tok string) {
 	}
 }
 
-// BenchmarkVerifyTimingPair alternates the two tokens of the timing pair in
-// one loop and times each verify, so that both see the same machine load;
-// it reports each one's ns/op and their ratio (wrong-secret/unknown), which
-// separate benchmarks on a busy machine cannot measure to 10%.
+// BenchmarkVerifyTimingPair runs the two tokens of the timing pair
+// interleaved in short chunks (benchkit.Interleave), so both see the same
+// machine load, and reports each one's ns/op and the ratio wrong/unknown
+// ("ratio", and "best-ratio" of the undisturbed chunks). "memstore" reads
+// the store on every verify; "cached" runs behind the verification cache
+// (WithCache), where the unknown token hits a negative entry and the wrong
+// secret a positive one: no store read on either side.
 func BenchmarkVerifyTimingPair(b *testing.B) {
-	m, tok := timingBench(b)
-	_, foreign := timingBench(b)
-	toks := [2]string{foreign, wrongSecret(tok)}
-	var spent [2]time.Duration
-	var count [2]int
-	ctx := context.Background()
-	i := 0
-	for b.Loop() {
-		j := i & 1
-		i++
-		start := time.Now()
-		_, err := m.Verify(ctx, toks[j])
-		spent[j] += time.Since(start)
-		count[j]++
-		if !errors.Is(err, apikey.ErrNotFound) {
-			b.Fatal(err)
-		}
+	for _, tc := range []struct {
+		name string
+		opts []apikey.Option
+	}{
+		{"memstore", nil},
+		{"cached", []apikey.Option{apikey.WithCache(apikey.CacheOptions{}), apikey.WithClock(apikey.NewManualClock(t0))}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			m, tok := timingBench(b, tc.opts...)
+			_, foreign := timingBench(b)
+			wrong := wrongSecret(tok)
+			ctx := context.Background()
+			verify := func(tok string) func() {
+				return func() {
+					if _, err := m.Verify(ctx, tok); !errors.Is(err, apikey.ErrNotFound) {
+						b.Fatal(err)
+					}
+				}
+			}
+			benchkit.Interleave(b, "unknown", verify(foreign), "wrong", verify(wrong))
+		})
 	}
-	if count[0] == 0 || count[1] == 0 {
-		return
-	}
-	unknown := float64(spent[0]) / float64(count[0])
-	wrong := float64(spent[1]) / float64(count[1])
-	b.ReportMetric(unknown, "unknown-ns/op")
-	b.ReportMetric(wrong, "wrong-ns/op")
-	b.ReportMetric(wrong/unknown, "ratio")
 }

@@ -48,114 +48,124 @@ func (ts *tokens) pick(rng *rand.Rand) *liveToken {
 // TestRaceSQL interleaves verifies with revokes, rotations without grace,
 // and usage tracking and flushes, on every SQL engine, under -race. A token
 // whose key was revoked or rotated before the verify began must never
-// verify (a stale accept).
+// verify (a stale accept). Each engine runs without and with the
+// verification cache.
 func TestRaceSQL(t *testing.T) {
 	for _, e := range sqltest.Engines() {
-		t.Run(string(e), func(t *testing.T) {
-			t.Parallel()
-			store := sqltest.NewStore(t, e)
-			m, err := apikey.New(store, apikey.WithPrefix("pgk"), apikey.WithPepper("v1", pepper),
-				apikey.WithClock(apikey.NewManualClock(t0)))
-			if err != nil {
-				t.Fatal(err)
+		for _, cached := range []bool{false, true} {
+			name := string(e)
+			opts := []apikey.Option{apikey.WithPrefix("pgk"), apikey.WithPepper("v1", pepper), apikey.WithClock(apikey.NewManualClock(t0))}
+			if cached {
+				name += "_cached"
+				opts = append(opts, apikey.WithCache(apikey.CacheOptions{}))
 			}
-			tracker, err := apikey.NewUsageTracker(store, apikey.WithUsageMaxPending(100))
-			if err != nil {
-				t.Fatal(err)
-			}
-			ctx := t.Context()
-			ts := &tokens{}
-			for range 20 {
-				is, err := m.Create(ctx, apikey.CreateParams{Tenant: "acme"})
-				if err != nil {
-					t.Fatal(err)
-				}
-				ts.add(is)
-			}
+			t.Run(name, func(t *testing.T) { raceSQL(t, e, opts) })
+		}
+	}
+}
 
-			var verifies, accepted, stale atomic.Int64
-			stop := make(chan struct{})
-			var readers sync.WaitGroup
-			for g := range 4 {
-				readers.Go(func() {
-					rng := rand.New(rand.NewPCG(uint64(g), 1))
-					for {
-						select {
-						case <-stop:
-							return
-						default:
-						}
-						lt := ts.pick(rng)
-						deadBefore := lt.dead.Load()
-						k, err := m.Verify(ctx, lt.tok)
-						verifies.Add(1)
-						switch {
-						case err == nil && (deadBefore || k.ID != lt.id):
-							stale.Add(1)
-							t.Errorf("stale accept of key %s", lt.id)
-						case err == nil:
-							accepted.Add(1)
-							tracker.Touch(k.ID, m.Now(), "192.0.2.1", "")
-						case !errors.Is(err, apikey.ErrRevoked):
-							t.Errorf("Verify: %v", err)
-						}
-					}
-				})
-			}
-			var flushes atomic.Int64
-			readers.Go(func() { // usage flusher, until the writers are done
-				for {
-					select {
-					case <-stop:
-						return
-					default:
-					}
-					if err := tracker.Flush(ctx); err != nil {
-						t.Errorf("Flush: %v", err)
-					}
-					flushes.Add(1)
+func raceSQL(t *testing.T, e sqltest.Engine, opts []apikey.Option) {
+	t.Parallel()
+	store := sqltest.NewStore(t, e)
+	m, err := apikey.New(store, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tracker, err := apikey.NewUsageTracker(store, apikey.WithUsageMaxPending(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	ts := &tokens{}
+	for range 20 {
+		is, err := m.Create(ctx, apikey.CreateParams{Tenant: "acme"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ts.add(is)
+	}
+
+	var verifies, accepted, stale atomic.Int64
+	stop := make(chan struct{})
+	var readers sync.WaitGroup
+	for g := range 4 {
+		readers.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(g), 1))
+			for {
+				select {
+				case <-stop:
+					return
+				default:
 				}
-			})
-			var writers sync.WaitGroup
-			writers.Go(func() {
-				rng := rand.New(rand.NewPCG(10, 1))
-				for range 30 {
-					lt := ts.pick(rng)
-					if _, err := m.Revoke(ctx, "acme", lt.id); err != nil {
-						t.Errorf("Revoke: %v", err)
-					}
-					lt.dead.Store(true)
-				}
-			})
-			writers.Go(func() {
-				rng := rand.New(rand.NewPCG(20, 1))
-				for range 30 {
-					lt := ts.pick(rng)
-					rot, err := m.Rotate(ctx, "acme", lt.id, 0)
-					if errors.Is(err, apikey.ErrConflict) {
-						continue
-					}
-					if err != nil {
-						t.Errorf("Rotate: %v", err)
-						continue
-					}
-					lt.dead.Store(true)
-					ts.add(&rot.Issued)
-				}
-			})
-			writers.Wait()
-			close(stop)
-			readers.Wait()
-			if err := tracker.Close(ctx); err != nil {
-				t.Fatalf("usage Close: %v", err)
-			}
-			for _, lt := range ts.all {
-				if _, err := m.Verify(ctx, lt.tok); lt.dead.Load() != (err != nil) {
-					t.Errorf("key %s: dead %v, Verify %v", lt.id, lt.dead.Load(), err)
+				lt := ts.pick(rng)
+				deadBefore := lt.dead.Load()
+				k, err := m.Verify(ctx, lt.tok)
+				verifies.Add(1)
+				switch {
+				case err == nil && (deadBefore || k.ID != lt.id):
+					stale.Add(1)
+					t.Errorf("stale accept of key %s", lt.id)
+				case err == nil:
+					accepted.Add(1)
+					tracker.Touch(k.ID, m.Now(), "192.0.2.1", "")
+				case !errors.Is(err, apikey.ErrRevoked):
+					t.Errorf("Verify: %v", err)
 				}
 			}
-			t.Logf("%s: %d verifies with 30 revokes, 30 rotations, %d usage flushes: %d accepted, %d stale accepts, usage %+v",
-				e, verifies.Load(), flushes.Load(), accepted.Load(), stale.Load(), tracker.Stats())
 		})
 	}
+	var flushes atomic.Int64
+	readers.Go(func() { // usage flusher, until the writers are done
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := tracker.Flush(ctx); err != nil {
+				t.Errorf("Flush: %v", err)
+			}
+			flushes.Add(1)
+		}
+	})
+	var writers sync.WaitGroup
+	writers.Go(func() {
+		rng := rand.New(rand.NewPCG(10, 1))
+		for range 30 {
+			lt := ts.pick(rng)
+			if _, err := m.Revoke(ctx, "acme", lt.id); err != nil {
+				t.Errorf("Revoke: %v", err)
+			}
+			lt.dead.Store(true)
+		}
+	})
+	writers.Go(func() {
+		rng := rand.New(rand.NewPCG(20, 1))
+		for range 30 {
+			lt := ts.pick(rng)
+			rot, err := m.Rotate(ctx, "acme", lt.id, 0)
+			if errors.Is(err, apikey.ErrConflict) {
+				continue
+			}
+			if err != nil {
+				t.Errorf("Rotate: %v", err)
+				continue
+			}
+			lt.dead.Store(true)
+			ts.add(&rot.Issued)
+		}
+	})
+	writers.Wait()
+	close(stop)
+	readers.Wait()
+	if err := tracker.Close(ctx); err != nil {
+		t.Fatalf("usage Close: %v", err)
+	}
+	for _, lt := range ts.all {
+		if _, err := m.Verify(ctx, lt.tok); lt.dead.Load() != (err != nil) {
+			t.Errorf("key %s: dead %v, Verify %v", lt.id, lt.dead.Load(), err)
+		}
+	}
+	t.Logf("%d verifies with 30 revokes, 30 rotations, %d usage flushes: %d accepted, %d stale accepts, usage %+v",
+		verifies.Load(), flushes.Load(), accepted.Load(), stale.Load(), tracker.Stats())
 }
