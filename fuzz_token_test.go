@@ -15,8 +15,9 @@ import (
 // a memstore seeded with a few issued keys, shared by every fuzz input.
 type tokenFuzzRig struct {
 	m      *apikey.Manager
-	issued []string // tokens of active keys
-	dead   []string // tokens of a revoked key and of a rotated-out key
+	cached *apikey.Manager // the same store behind the verification cache
+	issued []string        // tokens of active keys
+	dead   []string        // tokens of a revoked key and of a rotated-out key
 }
 
 var (
@@ -26,8 +27,10 @@ var (
 
 func sharedTokenRig(t testing.TB) *tokenFuzzRig {
 	tokenRigOnce.Do(func() {
-		m, err := apikey.New(memstore.New(), apikey.WithPrefix("pgk"), apikey.WithEnvironments("live", "test"),
-			apikey.WithPepper("v1", pepperV1), apikey.WithClock(apikey.NewManualClock(t0)))
+		store := memstore.New()
+		opts := []apikey.Option{apikey.WithPrefix("pgk"), apikey.WithEnvironments("live", "test"),
+			apikey.WithPepper("v1", pepperV1), apikey.WithClock(apikey.NewManualClock(t0))}
+		m, err := apikey.New(store, opts...)
 		if err != nil {
 			panic(err)
 		}
@@ -54,6 +57,10 @@ func sharedTokenRig(t testing.TB) *tokenFuzzRig {
 		}
 		r.dead = []string{rev.Token.Reveal(), rot.Token.Reveal()}
 		r.issued = append(r.issued, succ.Token.Reveal())
+		// Made after every change, so its cache holds nothing stale.
+		if r.cached, err = apikey.New(store, append(opts, apikey.WithCache(apikey.CacheOptions{MaxEntries: 64, MaxNegative: 64}))...); err != nil {
+			panic(err)
+		}
 		tokenRig = r
 	})
 	return tokenRig
@@ -62,10 +69,11 @@ func sharedTokenRig(t testing.TB) *tokenFuzzRig {
 // FuzzParseToken feeds arbitrary strings to the token parser through every
 // public door (ValidChecksum, DisplayPrefix, Redact, Manager.Verify) and
 // checks: nothing panics; Redact leaves nothing token-shaped and no issued
-// secret; and Verify succeeds exactly for the tokens of active keys. The
-// mode byte turns the raw input into near-misses of issued tokens so the
-// fuzzer reaches the store path: 1 reseals its checksum, 2 splices it into
-// an issued token and reseals, 3 redacts it around an issued token.
+// secret; and Verify (with and without the verification cache) succeeds
+// exactly for the tokens of active keys. The mode byte turns the raw input
+// into near-misses of issued tokens so the fuzzer reaches the store path:
+// 1 reseals its checksum, 2 splices it into an issued token and reseals,
+// 3 redacts it around an issued token.
 func FuzzParseToken(f *testing.F) {
 	for _, s := range []string{
 		"",
@@ -104,19 +112,26 @@ func FuzzParseToken(f *testing.F) {
 			checkRedactAround(t, r, s, issued)
 		}
 
-		k, err := r.m.Verify(context.Background(), s)
 		want := slices.Contains(r.issued, s)
-		switch {
-		case want && err != nil:
-			t.Fatalf("an issued token did not verify: %v", err)
-		case !want && err == nil:
-			t.Fatalf("Verify accepted %q, which is not an issued token (key %s)", apikey.Redact(s), k.ID)
-		case err == nil && k.Prefix != apikey.DisplayPrefix(s):
-			t.Fatalf("Verify returned key %s for another token", k.ID)
-		case err != nil && apikey.Reason(err) == "store_unavailable":
-			t.Fatalf("memstore cannot be unavailable: %v", err)
-		}
+		checkVerify(t, r.m, s, want)
+		checkVerify(t, r.cached, s, want)
 	})
+}
+
+// checkVerify verifies s with m and checks it succeeds exactly when want.
+func checkVerify(t *testing.T, m *apikey.Manager, s string, want bool) {
+	t.Helper()
+	k, err := m.Verify(context.Background(), s)
+	switch {
+	case want && err != nil:
+		t.Fatalf("an issued token did not verify: %v", err)
+	case !want && err == nil:
+		t.Fatalf("Verify accepted %q, which is not an issued token (key %s)", apikey.Redact(s), k.ID)
+	case err == nil && k.Prefix != apikey.DisplayPrefix(s):
+		t.Fatalf("Verify returned key %s for another token", k.ID)
+	case err != nil && apikey.Reason(err) == "store_unavailable":
+		t.Fatalf("memstore cannot be unavailable: %v", err)
+	}
 }
 
 // checkParsers runs the offline parsers on s and checks they agree.
