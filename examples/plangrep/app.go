@@ -39,6 +39,9 @@ type appConfig struct {
 	Dev bool
 	// UsageInterval is how often last-used data is written.
 	UsageInterval time.Duration
+	// MaxAuthFailures throttles failed key verifications per client address
+	// per minute (0: off); see kit.AuthThrottle.
+	MaxAuthFailures int
 	// Logger receives the server's and the library's logs (never a token).
 	Logger *slog.Logger
 }
@@ -94,11 +97,15 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	auth, err := apikey.NewAuthenticator(m,
+	throttle, err := kit.AuthThrottle(cfg.MaxAuthFailures)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := apikey.NewAuthenticator(m, append([]apikey.MiddlewareOption{
 		apikey.WithRealm(realm),
 		apikey.WithErrorCodes(apikey.ErrorCodes{Unauthorized: codeUnauthorized, Forbidden: codeForbidden}),
 		apikey.WithUsageTracker(tracker),
-	)
+	}, throttle...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +156,8 @@ func (a *app) routes(dev bool) http.Handler {
 }
 
 // shutdown stops the usage tracker (flushing last-used data) and the
-// change-feed follower, and closes the database. Later calls return the first call's result.
+// change-feed follower, and closes the database. Later calls return the
+// first call's result.
 func (a *app) shutdown(ctx context.Context) error {
 	a.closeOnce.Do(func() {
 		err := a.tracker.Close(ctx)

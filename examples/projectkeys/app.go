@@ -59,7 +59,8 @@ type app struct {
 }
 
 // shutdown stops the rotation scheduler, flushes last-used data, stops
-// the change-feed follower and closes the store, once; later calls return the first result.
+// the change-feed follower and closes the store, once; later calls return
+// the first result.
 func (a *app) shutdown(ctx context.Context) error {
 	a.closeOnce.Do(func() {
 		for i := len(a.closers) - 1; i >= 0; i-- {
@@ -129,7 +130,13 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err erro
 		return nil, err
 	}
 	a.closers = append(a.closers, a.tracker.Close)
-	keys, err := apikey.NewAuthenticator(a.m, apikey.WithRealm(realm), apikey.WithUsageTracker(a.tracker))
+	throttle, err := kit.AuthThrottle(cfg.MaxAuthFailures)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := apikey.NewAuthenticator(a.m, append([]apikey.MiddlewareOption{
+		apikey.WithRealm(realm), apikey.WithUsageTracker(a.tracker),
+	}, throttle...)...)
 	if err != nil {
 		return nil, err
 	}

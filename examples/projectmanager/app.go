@@ -46,6 +46,9 @@ type appConfig struct {
 	Dev bool
 	// UsageInterval is how often last-used data is written (default 1 s).
 	UsageInterval time.Duration
+	// MaxAuthFailures throttles failed key verifications per client address
+	// per minute (0: off); see kit.AuthThrottle.
+	MaxAuthFailures int
 	// Logger receives the server's logs (default: discarded).
 	Logger *slog.Logger
 }
@@ -95,12 +98,16 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	auth, err := apikey.NewAuthenticator(mgr,
+	throttle, err := kit.AuthThrottle(cfg.MaxAuthFailures)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := apikey.NewAuthenticator(mgr, append([]apikey.MiddlewareOption{
 		apikey.WithRealm(realm),
 		apikey.WithErrorHandler(authError),
 		apikey.WithUsageTracker(usage),
 		apikey.WithClientName(integrationName),
-	)
+	}, throttle...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +138,8 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 }
 
 // shutdown stops the usage tracker, writing pending last-used data, and
-// the change-feed follower, and closes the store. Call it after the HTTP server has stopped serving.
+// the change-feed follower, and closes the store. Call it after the HTTP
+// server has stopped serving.
 func (a *app) shutdown(ctx context.Context) error {
 	return errors.Join(a.usage.Close(ctx), a.unfollow(ctx), a.backend.Close(ctx))
 }
