@@ -10,6 +10,7 @@ import (
 	"github.com/apikit/apikey/examples/internal/sqltest"
 	"github.com/apikit/apikey/memstore"
 	"github.com/apikit/apikey/sqlstore"
+	"github.com/apikit/apikey/storetest/faultstore"
 )
 
 // Two-process set-up of the follower tests: a poll interval short enough
@@ -199,6 +200,80 @@ func TestFollowerTrimmedFeedAcrossPools(t *testing.T) {
 				if k, err := b.Verify(ctx, tok); err != nil || !k.HasScope("jobs:write") {
 					t.Fatalf("Verify after the reset: %v %v", k, err)
 				}
+			}
+		})
+	}
+}
+
+// TestFollowerBrokenFeedAcrossPools: while the reader's feed reads fail or
+// hang, its cache falls back to the TTL; once they work again the follower
+// catches up on what it missed.
+func TestFollowerBrokenFeedAcrossPools(t *testing.T) {
+	faults := []struct {
+		name  string
+		apply func(fs *faultstore.Store)
+	}{
+		{"fail", func(fs *faultstore.Store) { fs.Fail(errors.New("connection reset"), faultstore.Changes) }},
+		{"hang", func(fs *faultstore.Store) { fs.Hang(faultstore.Changes) }},
+	}
+	for _, engine := range []string{"memory", string(sqltest.SQLiteFile), string(sqltest.Postgres), string(sqltest.MySQL)} {
+		t.Run(engine, func(t *testing.T) {
+			t.Parallel()
+			for _, fault := range faults {
+				t.Run(fault.name, func(t *testing.T) {
+					ctx := context.Background()
+					sa, sb := storePair(t, engine)
+					fs := faultstore.New(sb)
+					clock := apikey.NewManualClock(time.Now())
+					a := cachedManager(t, sa)
+					b, err := apikey.New(fs, apikey.WithPrefix("pgk"), apikey.WithPepper("v1", followPepper),
+						apikey.WithClock(clock), apikey.WithCache(apikey.CacheOptions{TTL: followTTL}))
+					if err != nil {
+						t.Fatal(err)
+					}
+					f := apikey.NewFollower(b, apikey.WithFollowTimeout(100*time.Millisecond))
+					if err := f.Poll(ctx); err != nil {
+						t.Fatalf("Poll: %v", err)
+					}
+					revoke := func() string {
+						is, err := a.Create(ctx, apikey.CreateParams{Tenant: "ws_1"})
+						if err != nil {
+							t.Fatal(err)
+						}
+						if _, err := b.Verify(ctx, is.Token.Reveal()); err != nil {
+							t.Fatalf("Verify before the revoke: %v", err)
+						}
+						if _, err := a.Revoke(ctx, "ws_1", is.Key.ID); err != nil {
+							t.Fatal(err)
+						}
+						return is.Token.Reveal()
+					}
+
+					fault.apply(fs)
+					tok1 := revoke()
+					if err := f.Poll(ctx); !errors.Is(err, apikey.ErrStoreUnavailable) {
+						t.Fatalf("Poll on a broken feed: %v", err)
+					}
+					if _, err := b.Verify(ctx, tok1); err != nil {
+						t.Fatalf("cached key within the TTL: %v (want the stale record served)", err)
+					}
+					clock.Advance(followTTL)
+					if _, err := b.Verify(ctx, tok1); !errors.Is(err, apikey.ErrRevoked) {
+						t.Fatalf("after the TTL: %v, want ErrRevoked", err)
+					}
+
+					tok2 := revoke()
+					fs.Clear()
+					if err := f.Poll(ctx); err != nil {
+						t.Fatalf("Poll after the fault cleared: %v", err)
+					}
+					if _, err := b.Verify(ctx, tok2); !errors.Is(err, apikey.ErrRevoked) {
+						t.Fatalf("after catching up: %v, want ErrRevoked", err)
+					}
+					if st := f.Stats(); st.Failures != 1 || st.Changes != 2 || st.Failing {
+						t.Fatalf("stats %+v, want 1 failure and 2 changes caught up", st)
+					}
+				})
 			}
 		})
 	}
