@@ -75,8 +75,11 @@ var notifyRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 // (apikey.Follower.Notify) read the feed at once instead of at their next
 // poll. The payload is empty: a notification only says "read the feed". A
 // write that ends up changing nothing may notify anyway, which costs one
-// feed read. PostgreSQL only; channel must be lower-case letters, digits and
-// underscores, starting with a letter or underscore (up to 63 bytes).
+// feed read. Channels are per database, not per schema: stores in several
+// schemas of one database should use distinct channels (or accept being
+// woken by each other). PostgreSQL only; channel must be lower-case
+// letters, digits and underscores, starting with a letter or underscore
+// (up to 63 bytes).
 func WithNotify(channel string) Option {
 	return func(c *config) error {
 		if !notifyRE.MatchString(channel) {
