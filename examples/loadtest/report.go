@@ -11,16 +11,17 @@ import (
 
 // summary is one target's figures over all rounds.
 type summary struct {
-	name       string
-	requests   int
-	failures   int
-	elapsed    time.Duration
-	rps        float64 // requests / elapsed
-	bestRPS    float64 // of the fastest round
-	p50, p99   time.Duration
-	maxLatency time.Duration
-	serverCPU  time.Duration // total over the rounds; 0 when not measured
-	clientCPU  time.Duration
+	name        string
+	requests    int
+	failures    int
+	elapsed     time.Duration
+	rps         float64 // requests / elapsed
+	bestRPS     float64 // of the fastest round
+	p50, p99    time.Duration
+	maxLatency  time.Duration
+	serverCPU   time.Duration // total over the rounds where it was measured
+	cpuRequests int           // requests of those rounds
+	clientCPU   time.Duration
 }
 
 // summarize merges the rounds of one target.
@@ -35,6 +36,7 @@ func summarize(name string, rounds []round) summary {
 		s.clientCPU += r.clientCPU
 		if r.cpuKnown {
 			s.serverCPU += r.serverCPU
+			s.cpuRequests += r.requests
 		}
 		if r.elapsed > 0 {
 			s.bestRPS = max(s.bestRPS, float64(r.requests)/r.elapsed.Seconds())
@@ -54,10 +56,10 @@ func summarize(name string, rounds []round) summary {
 
 // cpuPerRequest is the server's CPU time per answered request, or 0.
 func (s summary) cpuPerRequest() time.Duration {
-	if s.requests == 0 {
+	if s.cpuRequests == 0 {
 		return 0
 	}
-	return s.serverCPU / time.Duration(s.requests)
+	return s.serverCPU / time.Duration(s.cpuRequests)
 }
 
 // load returns how many CPUs a CPU time kept busy over the rounds.
@@ -81,7 +83,7 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 
 // usage is what plangrep's usage tracker wrote during the run.
 type usage struct {
-	keys     int           // keys in use
+	keys     int           // keys used (the readers and the jobs writer)
 	interval time.Duration // plangrep's -usage-interval
 	lived    time.Duration // plangrep's lifetime
 	requests int           // requests plangrep answered with a key

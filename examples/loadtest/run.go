@@ -96,7 +96,10 @@ func run(ctx context.Context, cfg config, out io.Writer) (report, error) {
 	if err != nil {
 		return report{}, err
 	}
-	u.keys, u.interval, u.lived, u.requests = cfg.Keys, cfg.UsageInterval, lived, pgRequests
+	u.keys, u.interval, u.lived, u.requests = len(fix.tokens), cfg.UsageInterval, lived, pgRequests
+	if cfg.Jobs > 0 {
+		u.keys++ // the key that created the jobs
+	}
 	rep := report{
 		cfg:      cfg,
 		cpus:     runtime.NumCPU(),
