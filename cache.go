@@ -160,7 +160,7 @@ func (m *Manager) changed(ctx context.Context, lookups ...string) {
 func (m *Manager) fetch(ctx context.Context, lookup string, now time.Time) (*Key, error) {
 	c := m.cache
 	if c == nil {
-		return m.store.GetByLookup(ctx, lookup)
+		return m.readLookup(ctx, lookup)
 	}
 	if v, ok := c.read.Load(lookup); ok {
 		if e := v.(*cacheEntry); now.Before(e.expires) {
@@ -175,7 +175,7 @@ func (m *Manager) fetch(ctx context.Context, lookup string, now time.Time) (*Key
 	// The flight key carries the shard's generation: a verify that starts
 	// after an invalidation never joins a read that started before it.
 	v, err, shared := c.flight.Do(flightKey(lookup, gen), func() (any, error) {
-		k, err := m.store.GetByLookup(ctx, lookup)
+		k, err := m.readLookup(ctx, lookup)
 		switch {
 		case err == nil:
 			c.put(sh, lookup, k, now.Add(c.ttl), gen)
@@ -187,7 +187,7 @@ func (m *Manager) fetch(ctx context.Context, lookup string, now time.Time) (*Key
 	if shared && err != nil && ctx.Err() == nil &&
 		(errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		// The caller whose read we shared gave up; our own context is fine.
-		return m.store.GetByLookup(ctx, lookup)
+		return m.readLookup(ctx, lookup)
 	}
 	if err != nil {
 		return nil, err

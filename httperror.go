@@ -38,7 +38,8 @@ func (e *ScopeError) Unwrap() error { return ErrInsufficientScope }
 // ErrorHandler answers a request the middleware refuses. err is one of:
 // ErrNoCredentials; an error wrapping ErrMalformed, ErrNotFound,
 // ErrRevoked, ErrExpired or ErrGraceEnded; a *ScopeError (wrapping
-// ErrInsufficientScope); or an error wrapping ErrStoreUnavailable. It must
+// ErrInsufficientScope); an error wrapping ErrStoreUnavailable; or a
+// *ThrottledError (wrapping ErrThrottled, with WithFailureThrottle). It must
 // never show err's text to the client: use Challenge or WriteError for the
 // status and headers.
 type ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
@@ -52,10 +53,13 @@ type ErrorCodes struct {
 	Forbidden string
 	// Unavailable is used for 503 (store unavailable). Default "unavailable".
 	Unavailable string
+	// TooManyRequests is used for 429 (failure throttle). Default
+	// "too_many_requests".
+	TooManyRequests string
 }
 
 // defaultErrorCodes are the codes used for empty ErrorCodes fields.
-var defaultErrorCodes = ErrorCodes{Unauthorized: "unauthorized", Forbidden: "forbidden", Unavailable: "unavailable"}
+var defaultErrorCodes = ErrorCodes{Unauthorized: "unauthorized", Forbidden: "forbidden", Unavailable: "unavailable", TooManyRequests: "too_many_requests"}
 
 // withDefaults fills empty codes from defaultErrorCodes.
 func (c ErrorCodes) withDefaults() ErrorCodes {
@@ -67,6 +71,9 @@ func (c ErrorCodes) withDefaults() ErrorCodes {
 	}
 	if c.Unavailable == "" {
 		c.Unavailable = defaultErrorCodes.Unavailable
+	}
+	if c.TooManyRequests == "" {
+		c.TooManyRequests = defaultErrorCodes.TooManyRequests
 	}
 	return c
 }
@@ -84,6 +91,7 @@ const (
 // 6750 section 3) that answer err for realm:
 //
 //   - ErrStoreUnavailable: 503 and no challenge ("");
+//   - ErrThrottled: 429 and no challenge (WriteError adds Retry-After);
 //   - ErrNoCredentials: 401, Bearer realm="..." (no error code);
 //   - ErrInsufficientScope: 403, Bearer realm="...", error="insufficient_scope",
 //     scope="..." (the scopes of a *ScopeError, space-separated);
@@ -98,6 +106,8 @@ func Challenge(err error, realm string) (status int, challenge string) {
 	switch {
 	case errors.Is(err, ErrStoreUnavailable):
 		return http.StatusServiceUnavailable, ""
+	case errors.Is(err, ErrThrottled):
+		return http.StatusTooManyRequests, ""
 	case errors.Is(err, ErrNoCredentials):
 		return http.StatusUnauthorized, b.String()
 	case errors.Is(err, ErrInsufficientScope):
@@ -124,6 +134,9 @@ func WriteError(w http.ResponseWriter, err error, realm string, codes ErrorCodes
 	switch {
 	case status == http.StatusServiceUnavailable:
 		code, msg = codes.Unavailable, msgUnavailable
+	case status == http.StatusTooManyRequests:
+		code, msg = codes.TooManyRequests, msgThrottled
+		SetRetryAfter(w.Header(), err)
 	case status == http.StatusForbidden:
 		code, msg = codes.Forbidden, msgForbidden
 	case errors.Is(err, ErrNoCredentials):

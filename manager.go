@@ -38,6 +38,9 @@ type Manager struct {
 	dummy []byte
 	// cache is the verification cache, nil unless WithCache.
 	cache *verifyCache
+	// readLookup is the store read of Verify: the store's shared read when it
+	// offers one (SharedLookupStore), else GetByLookup.
+	readLookup func(ctx context.Context, lookup string) (*Key, error)
 
 	idMu    sync.Mutex
 	entropy io.Reader
@@ -73,14 +76,19 @@ func New(store Store, opts ...Option) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: current hash version %q cannot hash: %w", ErrInvalid, cfg.current, err)
 	}
-	return &Manager{
-		store:   store,
-		cfg:     cfg,
-		current: cur,
-		dummy:   dummy,
-		cache:   newVerifyCache(cfg.cache),
-		entropy: ulid.Monotonic(rand.Reader, 0),
-	}, nil
+	m := &Manager{
+		store:      store,
+		cfg:        cfg,
+		current:    cur,
+		dummy:      dummy,
+		cache:      newVerifyCache(cfg.cache),
+		readLookup: store.GetByLookup,
+		entropy:    ulid.Monotonic(rand.Reader, 0),
+	}
+	if s, ok := store.(SharedLookupStore); ok && s.SharedStore() == store {
+		m.readLookup = s.GetByLookupShared
+	}
+	return m, nil
 }
 
 // Store returns the manager's store.

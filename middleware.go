@@ -35,6 +35,7 @@ type Authenticator struct {
 	trusted    []netip.Prefix
 	usage      *UsageTracker
 	clientName func(*http.Request) string
+	throttle   *FailureThrottle // WithFailureThrottle (throttle.go)
 }
 
 // MiddlewareOption configures an Authenticator. Options are validated once,
@@ -205,9 +206,17 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 // Authenticate reads the request's credentials, verifies them and, on
 // success, records the use with the usage tracker. It is the middleware
 // without the HTTP answer, for custom flows (such as trying an operator
-// token first). Errors: ErrNoCredentials, or those of Credentials and
-// Manager.Verify.
+// token first). Errors: ErrNoCredentials, a *ThrottledError (with
+// WithFailureThrottle), or those of Credentials and Manager.Verify.
 func (a *Authenticator) Authenticate(r *http.Request) (*Key, error) {
+	if a.throttle != nil {
+		return a.authenticateThrottled(r)
+	}
+	return a.authenticate(r)
+}
+
+// authenticate is Authenticate without the failure throttle.
+func (a *Authenticator) authenticate(r *http.Request) (*Key, error) {
 	tok, err := a.Credentials(r)
 	if err != nil {
 		if !errors.Is(err, ErrNoCredentials) {

@@ -79,7 +79,12 @@ func Grants(held []string, needed string) bool {
 // HasAll reports whether held grants every scope in needed. With no needed
 // scopes it returns true.
 func HasAll(held []string, needed ...string) bool {
-	return MissingScope(held, needed...) == ""
+	for _, n := range needed {
+		if !Grants(held, n) {
+			return false
+		}
+	}
+	return true
 }
 
 // HasAny reports whether held grants at least one scope in needed. With no
@@ -94,7 +99,8 @@ func HasAny(held []string, needed ...string) bool {
 }
 
 // MissingScope returns the first scope of needed that held does not grant,
-// or "" when held grants them all.
+// or "" when held grants them all. An empty needed scope is never granted,
+// so "" is ambiguous when needed may hold one: decide with HasAll.
 func MissingScope(held []string, needed ...string) string {
 	for _, n := range needed {
 		if !Grants(held, n) {
@@ -110,8 +116,10 @@ func MissingScope(held []string, needed ...string) string {
 // it may not grant. Use it whenever a key creates or updates other keys, so
 // a key can never mint a key stronger than itself.
 func CanGrant(granter, requested []string) error {
-	if m := MissingScope(granter, requested...); m != "" {
-		return fmt.Errorf("%w: cannot grant %q", ErrInsufficientScope, m)
+	for _, r := range requested {
+		if !Grants(granter, r) {
+			return fmt.Errorf("%w: cannot grant %q", ErrInsufficientScope, r)
+		}
 	}
 	return nil
 }

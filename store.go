@@ -102,6 +102,23 @@ type Store interface {
 	LastChange(ctx context.Context) (int64, error)
 }
 
+// SharedLookupStore is an optional extension of Store for stores whose
+// records are immutable once written (a change replaces the record instead
+// of modifying it), such as memstore. GetByLookupShared is GetByLookup
+// without the copy: it returns the stored record itself, which nobody may
+// ever modify. The Manager uses it for Verify, whose result is read-only
+// anyway, and so saves the copy on every request.
+//
+// SharedStore must return the receiver itself. The Manager uses the shared
+// read only when SharedStore() is the very Store it was given, so a wrapper
+// that embeds a SharedLookupStore (to count or fail calls, say) keeps its
+// own GetByLookup instead of silently losing it to a promoted method.
+type SharedLookupStore interface {
+	Store
+	GetByLookupShared(ctx context.Context, lookup string) (*Key, error)
+	SharedStore() Store
+}
+
 // ListFilter selects keys in List.
 type ListFilter int
 

@@ -154,10 +154,16 @@ func displayOf(token string) string {
 	return token[:j+1+displayBodyLen]
 }
 
+// redactPattern is TokenPattern with the prefix optional: a token glued to
+// text that itself ends like a token ("a_b_" and 63 characters, then
+// "pgk_live_...") loses its prefix to the first match, and its "_live_<body>"
+// rest must still be masked.
+var redactPattern = regexp.MustCompile(`[0-9A-Za-z]*_[0-9A-Za-z]+_[0-9A-Za-z]{66}`)
+
 // Redact returns s with every token-shaped substring masked down to its
 // display prefix followed by "****". Use it on anything bound for a log.
 func Redact(s string) string {
-	return TokenPattern.ReplaceAllStringFunc(s, func(t string) string {
+	return redactPattern.ReplaceAllStringFunc(s, func(t string) string {
 		return displayOf(t) + "****"
 	})
 }

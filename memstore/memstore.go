@@ -16,7 +16,7 @@ import (
 	"github.com/apikit/apikey"
 )
 
-var _ apikey.Store = (*Store)(nil)
+var _ apikey.SharedLookupStore = (*Store)(nil)
 
 // maxChanges bounds the in-memory change feed; older entries are trimmed.
 const maxChanges = 100_000
@@ -125,6 +125,26 @@ func (s *Store) GetByLookup(ctx context.Context, lookup string) (*apikey.Key, er
 	}
 	return out(k), nil
 }
+
+// GetByLookupShared implements apikey.SharedLookupStore: it returns the
+// stored record itself, without a copy. Records are never modified in
+// place (every change stores a new one), so the result stays consistent;
+// callers must not modify it.
+func (s *Store) GetByLookupShared(ctx context.Context, lookup string) (*apikey.Key, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	k, ok := s.byLookup[lookup]
+	s.mu.RUnlock()
+	if !ok {
+		return nil, apikey.ErrNotFound
+	}
+	return k, nil
+}
+
+// SharedStore implements apikey.SharedLookupStore: it returns s.
+func (s *Store) SharedStore() apikey.Store { return s }
 
 // List implements apikey.Store.
 func (s *Store) List(ctx context.Context, tenant string, opts apikey.ListOptions) (apikey.Page, error) {

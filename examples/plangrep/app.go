@@ -39,6 +39,9 @@ type appConfig struct {
 	Dev bool
 	// UsageInterval is how often last-used data is written.
 	UsageInterval time.Duration
+	// MaxAuthFailures throttles failed key verifications per client address
+	// per minute (0: off); see kit.AuthThrottle.
+	MaxAuthFailures int
 	// Logger receives the server's and the library's logs (never a token).
 	Logger *slog.Logger
 }
@@ -91,11 +94,15 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	auth, err := apikey.NewAuthenticator(m,
+	throttle, err := kit.AuthThrottle(cfg.MaxAuthFailures)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := apikey.NewAuthenticator(m, append([]apikey.MiddlewareOption{
 		apikey.WithRealm(realm),
 		apikey.WithErrorCodes(apikey.ErrorCodes{Unauthorized: codeUnauthorized, Forbidden: codeForbidden}),
 		apikey.WithUsageTracker(tracker),
-	)
+	}, throttle...)...)
 	if err != nil {
 		return nil, err
 	}

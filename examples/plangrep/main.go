@@ -62,12 +62,13 @@ func run(cfg *kit.Config, log *slog.Logger) error {
 		}
 	}
 	a, err := newApp(ctx, appConfig{
-		Backend:       backend,
-		Secrets:       secrets,
-		Clock:         &kit.DevClock{},
-		Dev:           cfg.Dev,
-		UsageInterval: cfg.UsageInterval,
-		Logger:        log,
+		Backend:         backend,
+		Secrets:         secrets,
+		Clock:           &kit.DevClock{},
+		Dev:             cfg.Dev,
+		UsageInterval:   cfg.UsageInterval,
+		MaxAuthFailures: cfg.MaxAuthFailures,
+		Logger:          log,
 	})
 	if err != nil {
 		_ = backend.Close(ctx)

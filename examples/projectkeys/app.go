@@ -121,7 +121,13 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err erro
 		return nil, err
 	}
 	a.closers = append(a.closers, a.tracker.Close)
-	keys, err := apikey.NewAuthenticator(a.m, apikey.WithRealm(realm), apikey.WithUsageTracker(a.tracker))
+	throttle, err := kit.AuthThrottle(cfg.MaxAuthFailures)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := apikey.NewAuthenticator(a.m, append([]apikey.MiddlewareOption{
+		apikey.WithRealm(realm), apikey.WithUsageTracker(a.tracker),
+	}, throttle...)...)
 	if err != nil {
 		return nil, err
 	}

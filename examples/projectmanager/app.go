@@ -46,6 +46,9 @@ type appConfig struct {
 	Dev bool
 	// UsageInterval is how often last-used data is written (default 1 s).
 	UsageInterval time.Duration
+	// MaxAuthFailures throttles failed key verifications per client address
+	// per minute (0: off); see kit.AuthThrottle.
+	MaxAuthFailures int
 	// Logger receives the server's logs (default: discarded).
 	Logger *slog.Logger
 }
@@ -90,12 +93,16 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	auth, err := apikey.NewAuthenticator(mgr,
+	throttle, err := kit.AuthThrottle(cfg.MaxAuthFailures)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := apikey.NewAuthenticator(mgr, append([]apikey.MiddlewareOption{
 		apikey.WithRealm(realm),
 		apikey.WithErrorHandler(authError),
 		apikey.WithUsageTracker(usage),
 		apikey.WithClientName(integrationName),
-	)
+	}, throttle...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -89,6 +89,7 @@ const (
 	codeTooLarge         = "request_too_large"
 	codeMediaType        = "unsupported_media_type"
 	codeUnavailable      = "service_unavailable"
+	codeTooManyRequests  = "too_many_requests"
 	codeInternal         = "internal_error"
 )
 
@@ -126,6 +127,9 @@ func authError(w http.ResponseWriter, _ *http.Request, err error) {
 	switch {
 	case status == http.StatusServiceUnavailable:
 		writeError(w, status, codeUnavailable, "authentication is temporarily unavailable", nil)
+	case status == http.StatusTooManyRequests:
+		apikey.SetRetryAfter(w.Header(), err)
+		writeError(w, status, codeTooManyRequests, "too many failed attempts; retry later", nil)
 	case errors.Is(err, apikey.ErrNoCredentials):
 		writeError(w, status, codeUnauthorized, "authentication required: send Authorization: Bearer <API key>", nil)
 	default:

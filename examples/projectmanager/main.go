@@ -58,12 +58,13 @@ func run(args []string) error {
 		}
 	}
 	a, err := newApp(ctx, appConfig{
-		Backend:       backend,
-		Secrets:       secrets,
-		Clock:         &kit.DevClock{},
-		Dev:           cfg.Dev,
-		UsageInterval: cfg.UsageInterval,
-		Logger:        log,
+		Backend:         backend,
+		Secrets:         secrets,
+		Clock:           &kit.DevClock{},
+		Dev:             cfg.Dev,
+		UsageInterval:   cfg.UsageInterval,
+		MaxAuthFailures: cfg.MaxAuthFailures,
+		Logger:          log,
 	})
 	if err != nil {
 		_ = backend.Close(ctx)

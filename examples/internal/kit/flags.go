@@ -16,6 +16,10 @@ type Config struct {
 	Dev bool
 	// UsageInterval is how often last-used data is written (-usage-interval).
 	UsageInterval time.Duration
+	// MaxAuthFailures is how many failed key verifications a client address
+	// may make per minute before it gets 429 (-max-auth-failures); 0 turns
+	// the throttle off. See AuthThrottle.
+	MaxAuthFailures int
 }
 
 // RegisterFlags registers the common flags on fs with defaults for the
@@ -26,5 +30,6 @@ func RegisterFlags(fs *flag.FlagSet, name string) *Config {
 	fs.StringVar(&c.DB, "db", "sqlite:"+name+".db", `store: "memory", "sqlite:PATH", "postgres://...", or "mysql:<DSN>"`)
 	fs.BoolVar(&c.Dev, "dev", false, "enable POST /dev/clock and POST /dev/bootstrap (never in production)")
 	fs.DurationVar(&c.UsageInterval, "usage-interval", time.Second, "how often last-used data is flushed to the store")
+	fs.IntVar(&c.MaxAuthFailures, "max-auth-failures", 0, "failed API key verifications allowed per client address per minute before 429 (0: no throttle)")
 	return c
 }

@@ -67,7 +67,8 @@ func decodeStrict(body []byte, dst any) error {
 			return &BodyError{http.StatusBadRequest, "invalid JSON: " + err.Error()}
 		}
 	}
-	if dec.More() {
+	// Not dec.More: it reports false before a stray '}' or ']' ("{}}").
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return &BodyError{http.StatusBadRequest, "request body must hold exactly one JSON value"}
 	}
 	return nil
