@@ -156,7 +156,6 @@ func (a *app) shutdown(ctx context.Context) error {
 		if err != nil {
 			a.log.Warn("flushing usage data on shutdown failed", "error", err.Error())
 		}
-		a.logUsageStats()
 		a.closeErr = errors.Join(err, a.backend.Close(ctx))
 	})
 	return a.closeErr

@@ -30,10 +30,11 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// TestShutdownLogsUsageStats: many requests on two keys within one
-// interval make one store write of two records, and shutdown logs those
-// counters on one line (the load test reads it).
-func TestShutdownLogsUsageStats(t *testing.T) {
+// TestUsageStatsLine: many requests on two keys within one interval make
+// one store write (at shutdown) of two records, and logUsageStats, which
+// main runs after shutdown, logs those counters on one line (the load test
+// reads it).
+func TestUsageStatsLine(t *testing.T) {
 	backend, err := kit.OpenStore(context.Background(), "memory")
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +54,9 @@ func TestShutdownLogsUsageStats(t *testing.T) {
 	}
 	s.srv.Close()
 	if err := s.app.shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.app.logUsageStats(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	out := logs.String()
