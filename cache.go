@@ -53,11 +53,16 @@ const (
 // Consistency: Revoke, RevokeAll, Rotate, Update and the hash upgrade
 // through this Manager (and its Scheduler's rotations) drop the affected
 // entries before they return, so this process never accepts a key after
-// revoking it; Create and Import drop a negative entry for the new key. Changes made by other processes (or directly on the store) are seen
-// after at most TTL (NegativeTTL for keys created elsewhere) unless
-// something calls Invalidate: wire WithInvalidationPublisher to a bus and
-// the bus to Invalidate on the other processes, or follow the store's
-// change feed, which bounds the staleness by its poll interval.
+// revoking it; Create and Import drop a negative entry for the new key.
+// Changes made by other processes on the same store: with a started
+// Follower (NewFollower), they are seen within the follower's poll interval
+// (default 250 ms) plus one feed query, or at once when it is woken
+// (Follower.Notify, such as from PostgreSQL LISTEN/NOTIFY); while the feed
+// cannot be read, and without a follower, within TTL (NegativeTTL for keys
+// created elsewhere). A bus works too: wire WithInvalidationPublisher to it
+// and it to Invalidate on the other processes. Changes made on the
+// database behind the store's back (not in the feed) are seen within TTL,
+// or at once after InvalidateAll.
 //
 // Keys returned by Verify are shared with the cache: never modify one
 // (Clone it to change it).

@@ -89,9 +89,16 @@
 // A hit reads no store and allocates nothing, but still compares the hash
 // and checks expiry, grace and revocation against the clock. Revoke,
 // RevokeAll, Rotate and Update through the Manager take effect in this
-// process before they return; other processes see a change within the TTL
-// unless they are told (Invalidate, WithInvalidationPublisher). Keys that
-// Verify returns are shared with the cache: do not modify them.
+// process before they return. Other processes on the same store see a
+// change within one poll of their Follower (the store's change feed,
+// default every 250 ms, plus one query), or within the TTL while the feed
+// cannot be read or when they run no follower:
+//
+//	f := apikey.NewFollower(m) // apikey.WithFollowInterval(...)
+//	if err := f.Start(ctx); err != nil { ... }
+//	defer f.Stop() // before closing the database
+//
+// Keys that Verify returns are shared with the cache: do not modify them.
 //
 // # Stores
 //

@@ -23,7 +23,9 @@
 // the rows it changed, so of two concurrent rotations exactly one wins.
 // Change-feed writers lock one row of the meta table first (PostgreSQL and
 // MySQL; SQLite has a single writer anyway), so feed sequence numbers are
-// committed in order and a follower never skips an entry.
+// committed in order and a follower never skips an entry. With WithNotify
+// (PostgreSQL), each of these transactions also queues a pg_notify that
+// wakes the followers listening on the channel when it commits.
 //
 // Duplicates are detected without driver-specific error codes: when an
 // INSERT fails, the store looks for a row with the same ID or lookup value

@@ -42,7 +42,8 @@ const DefaultTable = "apikey"
 type Option func(*config) error
 
 type config struct {
-	table string
+	table  string
+	notify string
 }
 
 // tableRE is what WithTable accepts: an SQL identifier that needs no quoting
@@ -63,11 +64,38 @@ func WithTable(prefix string) Option {
 	}
 }
 
+// notifyRE is what WithNotify accepts: a PostgreSQL identifier that needs
+// no quoting (so LISTEN channel and pg_notify('channel') agree).
+var notifyRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
+
+// WithNotify makes every change-feed write (Revoke, RevokeAll, Rotate,
+// Update, UpgradeHash) also call pg_notify on channel in its transaction,
+// so PostgreSQL tells the sessions that LISTEN on channel when the change
+// commits (and not if it rolls back); followers woken that way
+// (apikey.Follower.Notify) read the feed at once instead of at their next
+// poll. The payload is empty: a notification only says "read the feed". A
+// write that ends up changing nothing may notify anyway, which costs one
+// feed read. Channels are per database, not per schema: stores in several
+// schemas of one database should use distinct channels (or accept being
+// woken by each other). PostgreSQL only; channel must be lower-case
+// letters, digits and underscores, starting with a letter or underscore
+// (up to 63 bytes).
+func WithNotify(channel string) Option {
+	return func(c *config) error {
+		if !notifyRE.MatchString(channel) {
+			return fmt.Errorf("%w: sqlstore: notify channel %q is not a plain lower-case identifier", apikey.ErrInvalid, channel)
+		}
+		c.notify = channel
+		return nil
+	}
+}
+
 // Store is an apikey.Store on a *sql.DB. It is safe for concurrent use.
 type Store struct {
 	db      *sql.DB
 	dialect Dialect
 	table   string
+	notify  string // pg_notify channel of WithNotify, or ""
 	q       queries
 
 	mu    sync.Mutex
@@ -90,10 +118,14 @@ func New(db *sql.DB, d Dialect, opts ...Option) (*Store, error) {
 			return nil, err
 		}
 	}
+	if cfg.notify != "" && d != Postgres {
+		return nil, fmt.Errorf("%w: sqlstore: WithNotify needs the Postgres dialect, not %v", apikey.ErrInvalid, d)
+	}
 	return &Store{
 		db:      db,
 		dialect: d,
 		table:   cfg.table,
+		notify:  cfg.notify,
 		q:       base.withTable(cfg.table),
 		stmts:   map[string]*sql.Stmt{},
 	}, nil

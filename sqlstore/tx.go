@@ -27,7 +27,8 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) 
 // errMetaMissing says the meta table has no row that Migrate inserts.
 var errMetaMissing = errors.New("sqlstore: the apikey meta table is empty; run Migrate (or apply Schema)")
 
-// lockFeed takes the change-feed writers' lock for the rest of tx, so that
+// lockFeed takes the change-feed writers' lock for the rest of tx (and,
+// with WithNotify, queues the notification that goes out at commit), so that
 // feed entries commit in sequence order and a follower reading "seq > n"
 // never skips one committed later with a smaller seq. Callers take it
 // before anything else in the transaction, so two writers cannot each hold
@@ -42,8 +43,17 @@ func (s *Store) lockFeed(ctx context.Context, tx *sql.Tx) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return errMetaMissing
 	}
+	if err != nil || s.notify == "" {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, notifyQuery, s.notify)
 	return err
 }
+
+// notifyQuery queues a PostgreSQL notification on channel $1; it is sent
+// when the transaction commits. Identical notifications of one transaction
+// are sent once.
+const notifyQuery = `SELECT pg_notify($1, '')`
 
 // feed appends a change-feed entry for key id inside tx.
 func (s *Store) feed(ctx context.Context, tx *sql.Tx, kind string, at any, id string) error {

@@ -57,6 +57,7 @@ type app struct {
 	clock    *kit.DevClock
 	backend  *kit.Backend
 	log      *slog.Logger
+	unfollow func(context.Context) error // stops the change-feed follower
 
 	closeOnce sync.Once
 	closeErr  error
@@ -84,7 +85,9 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		apikey.WithClock(cfg.Clock),
 		apikey.WithLogger(log),
 	}
-	// Verification cache on SQL stores: not on main yet; append its option here.
+	// Verification cache on SQL stores; the follower started below bounds
+	// how long another process's revocation goes unseen here.
+	opts = append(opts, cfg.Backend.CacheOptions()...)
 	m, err := apikey.New(cfg.Backend.Store, opts...)
 	if err != nil {
 		return nil, err
@@ -117,7 +120,11 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		log:      log,
 	}
 	a.handler = a.routes(cfg.Dev)
+	if a.unfollow, err = cfg.Backend.Follow(ctx, m); err != nil {
+		return nil, err
+	}
 	if err := tracker.Start(context.WithoutCancel(ctx)); err != nil {
+		_ = a.unfollow(ctx)
 		return nil, err
 	}
 	return a, nil
@@ -148,15 +155,16 @@ func (a *app) routes(dev bool) http.Handler {
 	return jsonMux(mux)
 }
 
-// shutdown stops the usage tracker (flushing last-used data) and closes the
-// database. Later calls return the first call's result.
+// shutdown stops the usage tracker (flushing last-used data) and the
+// change-feed follower, and closes the database. Later calls return the
+// first call's result.
 func (a *app) shutdown(ctx context.Context) error {
 	a.closeOnce.Do(func() {
 		err := a.tracker.Close(ctx)
 		if err != nil {
 			a.log.Warn("flushing usage data on shutdown failed", "error", err.Error())
 		}
-		a.closeErr = errors.Join(err, a.backend.Close(ctx))
+		a.closeErr = errors.Join(err, a.unfollow(ctx), a.backend.Close(ctx))
 	})
 	return a.closeErr
 }

@@ -58,8 +58,9 @@ type app struct {
 	closers   []func(context.Context) error
 }
 
-// shutdown stops the rotation scheduler, flushes last-used data and
-// closes the store, once; later calls return the first result.
+// shutdown stops the rotation scheduler, flushes last-used data, stops
+// the change-feed follower and closes the store, once; later calls return
+// the first result.
 func (a *app) shutdown(ctx context.Context) error {
 	a.closeOnce.Do(func() {
 		for i := len(a.closers) - 1; i >= 0; i-- {
@@ -110,9 +111,17 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err erro
 	if cfg.Dev {
 		opts = append(opts, apikey.WithInsecureLoopbackWebhooks())
 	}
+	// Verification cache on SQL stores, kept in step with other processes
+	// by the change-feed follower.
+	opts = append(opts, backend.CacheOptions()...)
 	if a.m, err = apikey.New(backend.Store, opts...); err != nil {
 		return nil, err
 	}
+	unfollow, err := backend.Follow(ctx, a.m)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, unfollow)
 	if a.tracker, err = apikey.NewUsageTracker(backend.Store,
 		apikey.WithUsageInterval(cfg.UsageInterval), apikey.WithUsageLogger(log)); err != nil {
 		return nil, err

@@ -62,6 +62,8 @@ type app struct {
 	clock   devClock
 	log     *slog.Logger
 	backend *kit.Backend
+	// unfollow stops the change-feed follower.
+	unfollow func(context.Context) error
 }
 
 // newApp wires the manager, the usage tracker (started here; stopped and
@@ -77,14 +79,17 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 	if cfg.UsageInterval <= 0 {
 		cfg.UsageInterval = time.Second
 	}
-	mgr, err := apikey.New(cfg.Backend.Store,
+	opts := []apikey.Option{
 		apikey.WithPrefix(tokenPrefix),
 		apikey.WithEnvironments(tokenEnv),
 		apikey.WithPepper("v1", cfg.Secrets.Pepper),
 		apikey.WithClock(cfg.Clock),
 		apikey.WithLogger(log),
 		apikey.WithDefaultExpiry(validity),
-	)
+	}
+	// Verification cache on SQL stores, kept in step with other processes
+	// by the change-feed follower started below.
+	mgr, err := apikey.New(cfg.Backend.Store, append(opts, cfg.Backend.CacheOptions()...)...)
 	if err != nil {
 		return nil, err
 	}
@@ -122,16 +127,21 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		mux.Handle(pattern, ours(h))
 	}
 	a.handler = envelopeMux{mux: mux}
+	if a.unfollow, err = cfg.Backend.Follow(ctx, mgr); err != nil {
+		return nil, err
+	}
 	if err := usage.Start(context.WithoutCancel(ctx)); err != nil {
+		_ = a.unfollow(ctx)
 		return nil, err
 	}
 	return a, nil
 }
 
 // shutdown stops the usage tracker, writing pending last-used data, and
-// closes the store. Call it after the HTTP server has stopped serving.
+// the change-feed follower, and closes the store. Call it after the HTTP
+// server has stopped serving.
 func (a *app) shutdown(ctx context.Context) error {
-	return errors.Join(a.usage.Close(ctx), a.backend.Close(ctx))
+	return errors.Join(a.usage.Close(ctx), a.unfollow(ctx), a.backend.Close(ctx))
 }
 
 // integrationName is the calling system's name from the x-integration-name

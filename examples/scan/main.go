@@ -153,16 +153,30 @@ func (s *scanner) scan(name string, r io.Reader) error {
 // findTokens returns the valid tokens in line. A candidate glued to the
 // text before it ("key=xpgk_live_...") fails its checksum as a whole, so the
 // start of its prefix is trimmed one character at a time until the checksum
-// holds or the prefix is used up.
+// holds or the prefix is used up. A candidate that never validates may have
+// swallowed the prefix of a real token behind it ("a_b_" and 63 characters,
+// then "pgk_live_..."), so the search goes on one character after its start
+// rather than after its end.
 func findTokens(line string) []string {
 	var toks []string
-	for _, c := range apikey.TokenPattern.FindAllString(line, -1) {
-		end := strings.IndexByte(c, '_')
-		for i := 0; i < end; i++ {
+	for off := 0; off < len(line); {
+		loc := apikey.TokenPattern.FindStringIndex(line[off:])
+		if loc == nil {
+			break
+		}
+		c := line[off+loc[0] : off+loc[1]]
+		found := false
+		for i := 0; i < strings.IndexByte(c, '_'); i++ {
 			if apikey.ValidChecksum(c[i:]) {
 				toks = append(toks, c[i:])
+				found = true
 				break
 			}
+		}
+		if found {
+			off += loc[1]
+		} else {
+			off += loc[0] + 1
 		}
 	}
 	return toks

@@ -125,3 +125,15 @@ func TestChecksumTestVector(t *testing.T) {
 		t.Fatal("a wrong checksum validates")
 	}
 }
+
+// A token glued behind text that itself looks like the start of a token
+// ("a_b_" and 63 characters) must still be found: the first candidate
+// swallows its prefix, so the search must not skip past it.
+func TestFindTokensGluedBehindLookAlike(t *testing.T) {
+	tok := mintToken(t, "pgk")
+	line := "a_b_" + strings.Repeat("x", 63) + tok + " and " + tok
+	got := findTokens(line)
+	if len(got) != 2 || got[0] != tok || got[1] != tok {
+		t.Fatalf("findTokens found %d tokens, want the 2 real ones", len(got))
+	}
+}

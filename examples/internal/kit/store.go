@@ -84,7 +84,7 @@ func OpenStore(ctx context.Context, spec string) (*Backend, error) {
 		// One writer at a time is SQLite's model; WAL lets readers go on.
 		db.SetMaxOpenConns(8)
 	}
-	st, err := sqlstore.New(db, dialect)
+	st, err := sqlstore.New(db, dialect, storeOptions(dialect)...)
 	if err != nil {
 		db.Close()
 		return nil, err
@@ -102,7 +102,7 @@ func OpenStore(ctx context.Context, spec string) (*Backend, error) {
 // examples/internal/sqltest) and applies the migrations. Closing the
 // returned Backend closes db.
 func FromDB(ctx context.Context, db *sql.DB, d sqlstore.Dialect) (*Backend, error) {
-	st, err := sqlstore.New(db, d)
+	st, err := sqlstore.New(db, d, storeOptions(d)...)
 	if err != nil {
 		return nil, err
 	}
@@ -111,4 +111,13 @@ func FromDB(ctx context.Context, db *sql.DB, d sqlstore.Dialect) (*Backend, erro
 	}
 	kind := map[sqlstore.Dialect]string{sqlstore.SQLite: "sqlite", sqlstore.Postgres: "postgres", sqlstore.MySQL: "mysql"}[d]
 	return &Backend{Store: st, DB: db, Dialect: d, Kind: kind}, nil
+}
+
+// storeOptions are the sqlstore options of dialect d: on PostgreSQL every
+// change also notifies NotifyChannel, which wakes the followers (Follow).
+func storeOptions(d sqlstore.Dialect) []sqlstore.Option {
+	if d == sqlstore.Postgres {
+		return []sqlstore.Option{sqlstore.WithNotify(NotifyChannel)}
+	}
+	return nil
 }

@@ -103,6 +103,35 @@ func NewStore(t testing.TB, e Engine, opts ...sqlstore.Option) *sqlstore.Store {
 	return s
 }
 
+// OpenPair returns two pools on one database of engine e that belongs to t
+// alone (removed when t ends), as two processes sharing a database would
+// have, with its dialect. It skips like Open; SQLiteMemory cannot be
+// shared and fails the test.
+func OpenPair(t testing.TB, e Engine) (a, b *sql.DB, d sqlstore.Dialect) {
+	t.Helper()
+	var driver, dsn string
+	switch e {
+	case SQLiteFile:
+		driver, dsn = "sqlite", "file:"+filepath.Join(t.TempDir(), "apikey.db")+"?"+SQLiteDSNOptions
+	case Postgres:
+		driver, dsn = "pgx", postgresDSN(t)
+	case MySQL:
+		driver, dsn = "mysql", mysqlDSN(t)
+	default:
+		t.Fatalf("sqltest: engine %q cannot be opened twice", e)
+	}
+	return openPool(t, driver, dsn, string(e)), openPool(t, driver, dsn, string(e)), e.Dialect()
+}
+
+// PostgresDSN creates a fresh schema (dropped when t ends) on the server of
+// APIKEY_TEST_POSTGRES_DSN and returns a DSN whose search_path is that
+// schema, for tests that start processes of their own. It skips t when the
+// variable is not set.
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
+	return postgresDSN(t)
+}
+
 func openSQLite(t testing.TB, dsn string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("sqlite", dsn)
@@ -150,6 +179,14 @@ func admin(t testing.TB, driver, dsn, engine string) *sql.DB {
 // search_path is that schema, and drops the schema at cleanup.
 func openPostgres(t testing.TB) *sql.DB {
 	t.Helper()
+	return openPool(t, "pgx", postgresDSN(t), "postgres")
+}
+
+// postgresDSN creates schema t_<random>, drops it at cleanup (after the
+// pools opened later are closed), and returns a DSN whose search_path is
+// that schema.
+func postgresDSN(t testing.TB) string {
+	t.Helper()
 	dsn := dsnFrom(t, PostgresDSNEnv, "postgres")
 	adm := admin(t, "pgx", dsn, "postgres")
 	schema := randomName()
@@ -157,6 +194,12 @@ func openPostgres(t testing.TB) *sql.DB {
 		_ = adm.Close()
 		t.Fatalf("sqltest: create schema: %v", err)
 	}
+	t.Cleanup(func() {
+		if _, err := adm.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			t.Errorf("sqltest: drop schema %s: %v", schema, err)
+		}
+		_ = adm.Close()
+	})
 	u, err := url.Parse(dsn)
 	if err != nil {
 		t.Fatalf("sqltest: %s is not a URL: %v", PostgresDSNEnv, err)
@@ -164,23 +207,30 @@ func openPostgres(t testing.TB) *sql.DB {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	db, err := sql.Open("pgx", u.String())
+	return u.String()
+}
+
+// openPool opens a pool and closes it at cleanup.
+func openPool(t testing.TB, driver, dsn, engine string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
-		t.Fatalf("sqltest: open postgres: %v", err)
+		t.Fatalf("sqltest: open %s: %v", engine, err)
 	}
-	t.Cleanup(func() {
-		_ = db.Close()
-		if _, err := adm.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
-			t.Errorf("sqltest: drop schema %s: %v", schema, err)
-		}
-		_ = adm.Close()
-	})
+	t.Cleanup(func() { _ = db.Close() })
 	return db
 }
 
 // openMySQL creates database t_<random>, returns a pool on it, and drops
 // it at cleanup.
 func openMySQL(t testing.TB) *sql.DB {
+	t.Helper()
+	return openPool(t, "mysql", mysqlDSN(t), "mysql")
+}
+
+// mysqlDSN creates database t_<random>, drops it at cleanup (after the
+// pools opened later are closed), and returns a DSN on it.
+func mysqlDSN(t testing.TB) string {
 	t.Helper()
 	dsn := dsnFrom(t, MySQLDSNEnv, "mysql")
 	cfg, err := mysql.ParseDSN(dsn)
@@ -193,18 +243,13 @@ func openMySQL(t testing.TB) *sql.DB {
 		_ = adm.Close()
 		t.Fatalf("sqltest: create database: %v", err)
 	}
-	cfg.DBName = name
-	cfg.ParseTime = true
-	db, err := sql.Open("mysql", cfg.FormatDSN())
-	if err != nil {
-		t.Fatalf("sqltest: open mysql: %v", err)
-	}
 	t.Cleanup(func() {
-		_ = db.Close()
 		if _, err := adm.Exec("DROP DATABASE " + name); err != nil {
 			t.Errorf("sqltest: drop database %s: %v", name, err)
 		}
 		_ = adm.Close()
 	})
-	return db
+	cfg.DBName = name
+	cfg.ParseTime = true
+	return cfg.FormatDSN()
 }
