@@ -78,5 +78,5 @@ func run(cfg *kit.Config, log *slog.Logger) error {
 	if !cfg.Dev {
 		log.Info("dev endpoints are off: start with -dev to open a session with POST /dev/bootstrap")
 	}
-	return kit.Serve(cfg.Addr, a.handler, log, a.shutdown)
+	return kit.Serve(cfg.Addr, a.handler, log, a.shutdown, a.logUsageStats)
 }
