@@ -55,7 +55,7 @@ func main() { os.Exit(run(os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr
 func run(args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) int {
 	flags := flag.NewFlagSet("importcsv", flag.ContinueOnError)
 	flags.SetOutput(stderr)
-	db := flags.String("db", "memory", "the store: "+storeKinds)
+	db := flags.String("db", "memory", `the store: "memory", "sqlite:PATH", "postgres://...", or "mysql:DSN"`)
 	prefix := flags.String("prefix", "key", "token prefix of keys issued from now on")
 	pepperEnv := flags.String("pepper-env", "APIKEY_PEPPER", "environment variable holding the pepper (32+ bytes)")
 	verify := flags.Bool("verify", false, "after importing, verify the tokens read from standard input, one per line")

@@ -211,7 +211,7 @@ func TestRunFailures(t *testing.T) {
 	}{
 		{"no file", nil, nil, 2, "usage"},
 		{"missing file", []string{filepath.Join(t.TempDir(), "nope.csv")}, nil, 2, "no such file"},
-		{"unsupported store", []string{"-db", "oracle:x", good}, nil, 2, `unsupported -db "oracle:x"`},
+		{"unsupported store", []string{"-db", "oracle:x", good}, nil, 2, `-db "oracle:x": want`},
 		{"short pepper", []string{good}, map[string]string{"APIKEY_PEPPER": "short"}, 2, "pepper"},
 		{"bad digest", []string{bad}, map[string]string{"APIKEY_PEPPER": testPepper}, 2, "line 3: sha256"},
 		{"refused by Import", []string{future}, map[string]string{"APIKEY_PEPPER": testPepper}, 1, "line 3: apikey: invalid argument: creation time"},
@@ -228,5 +228,30 @@ func TestRunFailures(t *testing.T) {
 	}
 	if _, err := loadPepper("", "P", true, &bytes.Buffer{}); err == nil {
 		t.Fatal("a persistent store accepted a random pepper")
+	}
+}
+
+// On a SQLite file the import persists: a second run skips the rows already
+// imported, and the old token still verifies (and is upgraded) with the
+// same pepper.
+func TestRunImportsIntoSQLite(t *testing.T) {
+	a := oldToken(t)
+	path := writeCSV(t, "id,tenant,scopes,sha256", "key_a,ws_1,jobs:read,"+sha256Hex(a))
+	db := "sqlite:" + filepath.Join(t.TempDir(), "keys.db")
+	vars := env(map[string]string{"APIKEY_PEPPER": testPepper})
+
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-db", db, path}, vars, strings.NewReader(""), &out, &errOut); code != 0 {
+		t.Fatalf("first import: exit %d; stderr: %s", code, errOut.String())
+	}
+	out.Reset()
+	code := run([]string{"-db", db, "-verify", path}, vars, strings.NewReader(a+"\n"), &out, &errOut)
+	if code != 0 {
+		t.Fatalf("second run: exit %d; stderr: %s", code, errOut.String())
+	}
+	for _, w := range []string{"imported 0 keys", "skipped 1 already imported", "token 1: ok: key ", "stored under v1"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("second run lacks %q:\n%s", w, out.String())
+		}
 	}
 }

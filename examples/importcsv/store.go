@@ -1,10 +1,10 @@
 package main
 
 import (
-	"fmt"
+	"context"
 
 	"github.com/apikit/apikey"
-	"github.com/apikit/apikey/memstore"
+	"github.com/apikit/apikey/examples/internal/kit"
 )
 
 // openedStore is the store named by -db and what the command needs to know
@@ -18,16 +18,17 @@ type openedStore struct {
 	close func() error
 }
 
-// storeKinds lists the -db values openStore understands, for messages.
-const storeKinds = `"memory"`
-
-// openStore opens the store named by spec. Each kind of store is one case
-// of the switch: a SQL store is a case that opens its *sql.DB, wraps it in
-// the store, migrates the schema and returns persistent: true.
+// openStore opens the store named by spec, as the example servers' -db flag
+// does ("memory", "sqlite:PATH", "postgres://...", "mysql:DSN"), with the
+// schema migrated.
 func openStore(spec string) (*openedStore, error) {
-	switch spec {
-	case "memory":
-		return &openedStore{Store: memstore.New()}, nil
+	b, err := kit.OpenStore(context.Background(), spec)
+	if err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("unsupported -db %q (supported: %s)", spec, storeKinds)
+	return &openedStore{
+		Store:      b.Store,
+		persistent: b.Kind != "memory",
+		close:      func() error { return b.Close(context.Background()) },
+	}, nil
 }
