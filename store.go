@@ -86,8 +86,9 @@ type Store interface {
 	ClaimRotation(ctx context.Context, id string, due, next time.Time) (bool, error)
 
 	// Purge deletes keys that stopped working (revoked, expired or out of
-	// grace) before cutoff, and change-feed entries older than cutoff, and
-	// returns how many keys it deleted.
+	// grace) strictly before cutoff, and change-feed entries older than
+	// cutoff, oldest Seq first (it stops at the first entry that is not
+	// older), and returns how many keys it deleted.
 	Purge(ctx context.Context, cutoff time.Time) (int, error)
 
 	// Changes returns up to limit change-feed entries with Seq > after, in
@@ -122,7 +123,8 @@ type SharedLookupStore interface {
 // ListFilter selects keys in List.
 type ListFilter int
 
-// List filters. "Active" is judged at ListOptions.At.
+// List filters. "Active" is judged at ListOptions.At exactly as
+// Key.StateAt judges it (a RevokedAt after At still counts as active).
 const (
 	ListAll     ListFilter = iota // every key
 	ListActive                    // not revoked, not expired, not out of grace

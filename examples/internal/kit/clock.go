@@ -26,12 +26,15 @@ func (c *DevClock) Advance(d time.Duration) (time.Time, error) {
 	return c.Now(), nil
 }
 
+// maxAdvanceDays keeps a day count inside time.Duration (about 292 years).
+const maxAdvanceDays = 100_000
+
 // ParseAdvance parses the body of POST /dev/clock: {"advance":"48h"}.
 // Units are those of time.ParseDuration, plus "d" for days.
 func ParseAdvance(s string) (time.Duration, error) {
 	if n := len(s); n > 1 && s[n-1] == 'd' {
 		var days int
-		if _, err := fmt.Sscanf(s, "%dd", &days); err != nil || fmt.Sprintf("%dd", days) != s || days < 0 {
+		if _, err := fmt.Sscanf(s, "%dd", &days); err != nil || fmt.Sprintf("%dd", days) != s || days < 0 || days > maxAdvanceDays {
 			return 0, fmt.Errorf("advance %q is not a duration", s)
 		}
 		return time.Duration(days) * 24 * time.Hour, nil
