@@ -50,16 +50,9 @@ func main() {
 // run opens the store, builds the server and serves until a signal.
 func run(cfg *kit.Config, log *slog.Logger) error {
 	ctx := context.Background()
-	backend, err := kit.OpenStore(ctx, cfg.DB)
+	backend, secrets, err := kit.Open(ctx, cfg, secretFile, log)
 	if err != nil {
 		return err
-	}
-	secrets := kit.EphemeralSecrets()
-	if backend.Kind != "memory" {
-		if secrets, err = kit.LoadSecrets(secretFile, log); err != nil {
-			_ = backend.Close(ctx)
-			return err
-		}
 	}
 	a, err := newApp(ctx, appConfig{
 		Backend:         backend,

@@ -7,16 +7,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/apikit/apikey/examples/internal/proctest"
 	"github.com/apikit/apikey/examples/internal/sqltest"
 )
 
@@ -39,14 +35,11 @@ func TestRevocationAcrossProcesses(t *testing.T) {
 		t.Skip("builds the binary and runs two servers")
 	}
 	dsn := sqltest.PostgresDSN(t) // skips without APIKEY_TEST_POSTGRES_DSN
+	bin := proctest.Build(t, ".")
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "plangrep")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
-	env := append(os.Environ(), "APIKEY_SECRET="+base64.StdEncoding.EncodeToString(secret))
+	env := []string{"APIKEY_SECRET=" + base64.StdEncoding.EncodeToString(secret)}
 	a := startProcess(t, bin, dir, dsn, env)
 	b := startProcess(t, bin, dir, dsn, env)
 
@@ -96,53 +89,23 @@ func TestRevocationAcrossProcesses(t *testing.T) {
 // process is a running plangrep server.
 type process struct {
 	base string
-	cmd  *exec.Cmd
 }
 
-// startProcess runs bin on a free port against dsn with -dev, waits until
-// it answers, and stops it with SIGTERM (checking a clean exit) when t
-// ends.
+// startProcess runs bin on a free port against dsn with -dev (env added to
+// the test's environment), waits until it answers, and stops it with
+// SIGTERM (checking a clean exit) when t ends.
 func startProcess(t *testing.T, bin, dir, dsn string, env []string) *process {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(bin, "-addr", addr, "-db", dsn, "-dev")
-	cmd.Dir, cmd.Env = dir, env
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	addr := proctest.FreeAddr(t)
+	p := proctest.Start(t, bin, proctest.Options{Args: []string{"-addr", addr, "-db", dsn, "-dev"}, Env: env, Dir: dir})
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("plangrep on %s: exit %v\n%s", addr, err, logs.String())
-			}
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Errorf("plangrep on %s: no exit 30 s after SIGTERM", addr)
+		if err := p.Stop(); err != nil {
+			t.Errorf("plangrep on %s: exit %v\n%s", addr, err, p.Logs())
 		}
 	})
-	p := &process{base: "http://" + addr, cmd: cmd}
-	for i := 0; ; i++ { // wait for the listener (polling, no timing assertion)
-		res, err := http.Get(p.base + "/api/open/v1/projects")
-		if err == nil {
-			res.Body.Close()
-			return p
-		}
-		if i == 400 {
-			t.Fatalf("plangrep on %s never answered: %v\n%s", addr, err, logs.String())
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
+	base := "http://" + addr
+	p.WaitHTTP(t, base+"/api/open/v1/projects")
+	return &process{base: base}
 }
 
 // call sends a request with an optional session cookie, bearer token and

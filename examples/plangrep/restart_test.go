@@ -2,17 +2,15 @@ package main
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/apikit/apikey/examples/internal/kit"
+	"github.com/apikit/apikey/examples/internal/proctest"
 )
 
 // TestRestart: shutdown flushes last-used data, and keys, their state and
@@ -67,61 +65,21 @@ func TestBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
+	bin := proctest.Build(t, ".")
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "plangrep")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := proctest.FreeAddr(t)
+	p := proctest.Start(t, bin, proctest.Options{Args: []string{"-addr", addr, "-dev"}, Dir: dir})
+	p.WaitHTTP(t, "http://"+addr+"/dev/clock")
+	res, err := http.Post("http://"+addr+"/dev/clock", "application/json", strings.NewReader(`{"advance":"1h"}`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-
-	cmd := exec.Command(bin, "-addr", addr, "-dev")
-	cmd.Dir = dir
-	var logs strings.Builder
-	cmd.Stderr = &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("POST /dev/clock: %d", res.StatusCode)
 	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	exited := false
-	t.Cleanup(func() {
-		if !exited {
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
-
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		res, err := http.Post("http://"+addr+"/dev/clock", "application/json", strings.NewReader(`{"advance":"1h"}`))
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode != 200 {
-				t.Fatalf("POST /dev/clock: %d", res.StatusCode)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server never answered: %v\n%s", err, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-done:
-		exited = true
-		if err != nil {
-			t.Fatalf("exit: %v\n%s", err, logs.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("no exit after SIGTERM\n%s", logs.String())
+	if err := p.Stop(); err != nil {
+		t.Fatalf("exit: %v\n%s", err, p.Logs())
 	}
 	for _, f := range []string{"plangrep.db", "plangrep.secret"} {
 		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {

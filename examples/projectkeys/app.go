@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -199,13 +198,8 @@ func resolveAdminToken(cfg config, log *slog.Logger) (string, error) {
 // ones for the memory store, or those of APIKEY_SECRET / a secret file
 // beside the SQLite database (projectkeys.secret for other stores).
 func loadSecrets(cfg config, b *kit.Backend, log *slog.Logger) (kit.Secrets, error) {
-	switch {
-	case cfg.secrets != nil:
+	if cfg.secrets != nil {
 		return *cfg.secrets, nil
-	case b.Kind == "memory":
-		return kit.EphemeralSecrets(), nil
-	case strings.HasPrefix(cfg.DB, "sqlite:"):
-		return kit.LoadSecrets(strings.TrimPrefix(cfg.DB, "sqlite:")+".secret", log)
 	}
-	return kit.LoadSecrets("projectkeys.secret", log)
+	return kit.StoreSecrets(b, kit.SecretFileBeside(cfg.DB, "projectkeys.secret"), log)
 }

@@ -2,14 +2,11 @@ package main
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/apikit/apikey/examples/internal/proctest"
 )
 
 // TestBinary builds the server, runs it with ADMIN_TOKEN from the
@@ -18,40 +15,20 @@ func TestBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
+	bin := proctest.Build(t, ".")
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "projectkeys")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := proctest.FreeAddr(t)
+	p := proctest.Start(t, bin, proctest.Options{
+		Args: []string{"-addr", addr, "-db", "sqlite:" + filepath.Join(dir, "pk.db"), "-rotation-check", "50ms"},
+		Env:  []string{"ADMIN_TOKEN=" + testAdmin, "APIKEY_SECRET="},
+	})
+	p.WaitHTTP(t, "http://"+addr+"/v1/whoami")
+
+	req, _ := http.NewRequest("GET", "http://"+addr+"/v1/whoami", nil)
+	req.Header.Set("Authorization", "Bearer "+testAdmin)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-
-	cmd := exec.Command(bin, "-addr", addr, "-db", "sqlite:"+filepath.Join(dir, "pk.db"), "-rotation-check", "50ms")
-	cmd.Env = append(os.Environ(), "ADMIN_TOKEN="+testAdmin, "APIKEY_SECRET=")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	t.Cleanup(func() { _ = cmd.Process.Kill() }) // after a clean exit: a no-op error
-
-	// Wait for the listener (polling, no timing assertion).
-	var res *http.Response
-	for i := 0; ; i++ {
-		req, _ := http.NewRequest("GET", "http://"+addr+"/v1/whoami", nil)
-		req.Header.Set("Authorization", "Bearer "+testAdmin)
-		res, err = http.DefaultClient.Do(req)
-		if err == nil {
-			break
-		}
-		if i == 200 {
-			t.Fatalf("server never answered: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	var who map[string]any
 	if err := json.NewDecoder(res.Body).Decode(&who); err != nil || res.StatusCode != 200 || who["admin"] != true {
@@ -64,15 +41,7 @@ func TestBinary(t *testing.T) {
 	}
 	res.Body.Close()
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("no exit 30 s after SIGTERM")
+	if err := p.Stop(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, p.Logs())
 	}
 }

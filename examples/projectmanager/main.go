@@ -25,7 +25,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/apikit/apikey/examples/internal/kit"
 )
@@ -46,16 +45,9 @@ func run(args []string) error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx := context.Background()
-	backend, err := kit.OpenStore(ctx, cfg.DB)
+	backend, secrets, err := kit.Open(ctx, cfg, kit.SecretFileBeside(cfg.DB, "projectmanager.secret"), log)
 	if err != nil {
 		return err
-	}
-	secrets := kit.EphemeralSecrets()
-	if backend.Kind != "memory" {
-		if secrets, err = kit.LoadSecrets(secretPath(cfg.DB), log); err != nil {
-			_ = backend.Close(ctx)
-			return err
-		}
 	}
 	a, err := newApp(ctx, appConfig{
 		Backend:         backend,
@@ -74,14 +66,4 @@ func run(args []string) error {
 		log.Warn("-dev is on: POST /dev/bootstrap and POST /dev/clock are enabled")
 	}
 	return kit.Serve(cfg.Addr, a.handler, log, a.shutdown)
-}
-
-// secretPath is where a demo keeps its generated server secret when
-// APIKEY_SECRET is not set: beside an SQLite file, else in the working
-// directory.
-func secretPath(db string) string {
-	if p, ok := strings.CutPrefix(db, "sqlite:"); ok {
-		return p + ".secret"
-	}
-	return "projectmanager.secret"
 }

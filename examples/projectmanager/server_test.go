@@ -1,19 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/apikit/apikey/examples/internal/kit"
+	"github.com/apikit/apikey/examples/internal/proctest"
 )
 
 // TestDevDisabled: without -dev, /dev/* answer 404 in the envelope.
@@ -85,62 +82,25 @@ func TestBinary(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a binary")
 	}
+	bin := proctest.Build(t, ".")
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "projectmanager")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cmd := exec.Command(bin, "-addr", addr, "-dev", "-db", "sqlite:"+filepath.Join(dir, "pm.db"))
-	cmd.Env = append(os.Environ(), "APIKEY_SECRET=")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
+	addr := proctest.FreeAddr(t)
+	p := proctest.Start(t, bin, proctest.Options{
+		Args: []string{"-addr", addr, "-dev", "-db", "sqlite:" + filepath.Join(dir, "pm.db")},
+		Env:  []string{"APIKEY_SECRET="},
 	})
-
 	base := "http://" + addr
+	p.WaitHTTP(t, base+"/api/data/api-keys")
 	var boot bootItem
-	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		resp, err := http.Post(base+"/dev/bootstrap", "application/json", strings.NewReader(`{"workspaceId":"ws_a"}`))
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("server did not start: %v\n%s", err, stderr.String())
-		}
-	}
 	c := &env{t: t, base: base}
 	c.do(req{method: "POST", path: "/dev/bootstrap", body: map[string]string{"workspaceId": "ws_a"}}).want(t, http.StatusCreated).into(t, &boot)
 	c.do(req{method: "GET", path: "/api/data/api-keys", token: boot.APIKey}).want(t, http.StatusOK)
 
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
+	if err := p.Stop(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, p.Logs())
 	}
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatalf("no exit after SIGTERM\n%s", stderr.String())
-	}
-	if strings.Contains(stderr.String(), boot.APIKey) || strings.Contains(stderr.String(), boot.APIKey[9:]) {
-		t.Errorf("the log holds a token:\n%s", stderr.String())
+	if logs := p.Logs(); strings.Contains(logs, boot.APIKey) || strings.Contains(logs, boot.APIKey[9:]) {
+		t.Errorf("the log holds a token:\n%s", logs)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "pm.db.secret")); err != nil {
 		t.Errorf("demo secret file: %v", err)
