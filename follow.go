@@ -61,9 +61,7 @@ type Follower struct {
 	statsMu sync.Mutex
 	stats   FollowerStats
 
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
+	bg worker // the polling loop
 }
 
 // FollowOption configures a Follower. Zero or negative values are ignored
@@ -167,23 +165,17 @@ func (f *Follower) Stats() FollowerStats {
 // poll and the follower positions itself at the first poll that succeeds.
 // Starting a started follower is an error (ErrConflict).
 func (f *Follower) Start(ctx context.Context) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.done != nil {
+	if f.bg.running() {
 		return fmt.Errorf("%w: follower already started", ErrConflict)
 	}
 	f.pollMu.Lock()
 	f.positioned = false
 	f.pollMu.Unlock()
 	_ = f.Poll(ctx) // positions; a failure is recorded and retried by the loop
-	ctx, f.cancel = context.WithCancel(ctx)
-	f.done = make(chan struct{})
-	go f.loop(ctx, f.done)
-	return nil
+	return f.bg.start(ctx, "follower", f.loop)
 }
 
-func (f *Follower) loop(ctx context.Context, done chan struct{}) {
-	defer close(done)
+func (f *Follower) loop(ctx context.Context) {
 	t := time.NewTicker(f.interval)
 	defer t.Stop()
 	for {
@@ -200,17 +192,7 @@ func (f *Follower) loop(ctx context.Context, done chan struct{}) {
 // Stop ends the loop Start began and waits for it (a poll in progress is
 // cancelled). Stopping a follower that is not running does nothing; it can
 // be started again. Stop it before closing the store's database.
-func (f *Follower) Stop() {
-	f.mu.Lock()
-	cancel, done := f.cancel, f.done
-	f.cancel, f.done = nil, nil
-	f.mu.Unlock()
-	if cancel == nil {
-		return
-	}
-	cancel()
-	<-done
-}
+func (f *Follower) Stop() { f.bg.stop() }
 
 // Notify asks a started follower to poll now rather than at its next tick.
 // It never blocks; calls that arrive while a poll is pending or running

@@ -51,8 +51,8 @@ type Scheduler struct {
 
 	mu       sync.Mutex
 	attempts map[string]int // failed deliveries per key, for the backoff
-	cancel   context.CancelFunc
-	done     chan struct{}
+
+	bg worker // the check loop
 }
 
 // SchedulerOption configures a Scheduler. Invalid values (zero or
@@ -155,19 +155,10 @@ func NewScheduler(m *Manager, opts ...SchedulerOption) *Scheduler {
 // until ctx ends or Stop is called. Starting a started scheduler is an
 // error (ErrConflict).
 func (s *Scheduler) Start(ctx context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.done != nil {
-		return fmt.Errorf("%w: scheduler already started", ErrConflict)
-	}
-	ctx, s.cancel = context.WithCancel(ctx)
-	s.done = make(chan struct{})
-	go s.loop(ctx, s.done)
-	return nil
+	return s.bg.start(ctx, "scheduler", s.loop)
 }
 
-func (s *Scheduler) loop(ctx context.Context, done chan struct{}) {
-	defer close(done)
+func (s *Scheduler) loop(ctx context.Context) {
 	t := time.NewTicker(s.interval)
 	defer t.Stop()
 	for {
@@ -186,17 +177,7 @@ func (s *Scheduler) loop(ctx context.Context, done chan struct{}) {
 // cancelled (an unfinished delivery counts as failed, so its successor is
 // revoked) and its bookkeeping completes before Stop returns. Stopping a
 // scheduler that is not running does nothing; it can be started again.
-func (s *Scheduler) Stop() {
-	s.mu.Lock()
-	cancel, done := s.cancel, s.done
-	s.cancel, s.done = nil, nil
-	s.mu.Unlock()
-	if cancel == nil {
-		return
-	}
-	cancel()
-	<-done
-}
+func (s *Scheduler) Stop() { s.bg.stop() }
 
 // RotationStatus is the outcome of one due key in a check.
 type RotationStatus string

@@ -54,8 +54,7 @@ type UsageTracker struct {
 	lifeMu  sync.Mutex
 	started bool
 	closed  bool
-	stop    chan struct{}
-	done    chan struct{}
+	bg      worker // the flush loop
 }
 
 type usageShard struct {
@@ -279,20 +278,15 @@ func (t *UsageTracker) Start(ctx context.Context) error {
 		return errors.New("apikey: usage tracker already started")
 	}
 	t.started = true
-	t.stop, t.done = make(chan struct{}), make(chan struct{})
-	go t.run(ctx)
-	return nil
+	return t.bg.start(ctx, "usage tracker", t.run)
 }
 
 func (t *UsageTracker) run(ctx context.Context) {
-	defer close(t.done)
 	tick := time.NewTicker(t.interval)
 	defer tick.Stop()
 	wctx := context.WithoutCancel(ctx)
 	for {
 		select {
-		case <-t.stop:
-			return
 		case <-ctx.Done():
 			return
 		case <-tick.C:
@@ -309,10 +303,7 @@ func (t *UsageTracker) run(ctx context.Context) {
 // again only flushes again.
 func (t *UsageTracker) Close(ctx context.Context) error {
 	t.lifeMu.Lock()
-	if t.started && !t.closed {
-		close(t.stop)
-		<-t.done
-	}
+	t.bg.stop()
 	t.closed = true
 	t.lifeMu.Unlock()
 	return t.Flush(ctx)
