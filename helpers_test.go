@@ -1,6 +1,7 @@
 package apikey_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"hash/crc32"
@@ -306,3 +307,21 @@ func sealed(s string) string { return s + checksum6(s) }
 
 // unsealed strips the 6 checksum characters of tok.
 func unsealed(tok string) string { return tok[:len(tok)-6] }
+
+// lockedBuffer collects log output from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}

@@ -1,7 +1,6 @@
 package apikey_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -68,7 +67,7 @@ type mwFixture struct {
 	store  *mwStore
 	tok    map[string]string      // name -> token
 	key    map[string]*apikey.Key // name -> record at creation
-	logBuf *bytes.Buffer
+	logBuf *lockedBuffer
 }
 
 func newMWFixture(t testing.TB) *mwFixture {
@@ -79,9 +78,9 @@ func newMWFixture(t testing.TB) *mwFixture {
 		store:  &mwStore{Store: memstore.New()},
 		tok:    map[string]string{},
 		key:    map[string]*apikey.Key{},
-		logBuf: &bytes.Buffer{},
+		logBuf: &lockedBuffer{},
 	}
-	logger := slog.New(slog.NewTextHandler(syncWriter{w: f.logBuf}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	logger := slog.New(slog.NewTextHandler(f.logBuf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	var err error
 	f.m, err = apikey.New(f.store, apikey.WithPrefix("pgk"), apikey.WithPepper("v1", testPepper),
 		apikey.WithClock(f.clock), apikey.WithLogger(logger))
@@ -120,17 +119,6 @@ func newMWFixture(t testing.TB) *mwFixture {
 	f.tok["unknown"] = is.Token.Reveal()
 	f.clock.Advance(2 * time.Hour) // "expired" expires, "rotated" leaves its grace
 	return f
-}
-
-// syncWriter serialises writes to a buffer shared by concurrent requests.
-type syncWriter struct{ w *bytes.Buffer }
-
-var syncWriterMu sync.Mutex
-
-func (s syncWriter) Write(p []byte) (int, error) {
-	syncWriterMu.Lock()
-	defer syncWriterMu.Unlock()
-	return s.w.Write(p)
 }
 
 func (f *mwFixture) auth(t testing.TB, opts ...apikey.MiddlewareOption) *apikey.Authenticator {

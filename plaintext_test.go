@@ -1,7 +1,6 @@
 package apikey_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -84,9 +83,8 @@ func dumpFields(v any) string {
 // anything the library wrote or returned, except Secret.Reveal.
 func TestNoPlaintext(t *testing.T) {
 	ctx := context.Background()
-	var logs bytes.Buffer
-	var logMu sync.Mutex
-	logger := slog.New(slog.NewJSONHandler(&lockedWriter{w: &logs, mu: &logMu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var logs lockedBuffer
+	logger := slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	events := &eventLog{}
 	store := &recordingStore{countingStore: newCountingStore()}
 	clock := apikey.NewManualClock(t0)
@@ -178,9 +176,7 @@ func TestNoPlaintext(t *testing.T) {
 
 	// Build the haystack.
 	var hay strings.Builder
-	logMu.Lock()
 	hay.WriteString(logs.String())
-	logMu.Unlock()
 	dump := func(v any) {
 		fmt.Fprintf(&hay, "\n%v\n%+v\n%#v\n%s\n", v, v, v, v)
 		if j, err := json.Marshal(v); err == nil {
@@ -245,16 +241,4 @@ func TestNoPlaintext(t *testing.T) {
 			t.Errorf("the secret part of %s... leaked", apikey.DisplayPrefix(tok))
 		}
 	}
-}
-
-// lockedWriter serialises writes to w.
-type lockedWriter struct {
-	w  *bytes.Buffer
-	mu *sync.Mutex
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }

@@ -1,7 +1,6 @@
 package apikey_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -17,24 +16,6 @@ import (
 )
 
 var testWebhookKey = []byte("webhook-key-0123456789abcdef0123")
-
-// lockedBuffer collects log output from several goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // rig is a manager on a memstore with a manual clock, a debug log buffer
 // and an event recorder.
