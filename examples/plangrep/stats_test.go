@@ -1,34 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/apikit/apikey/examples/internal/kit"
+	"github.com/apikit/apikey/examples/internal/proctest"
 )
-
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestUsageStatsLine: many requests on two keys within one interval make
 // one store write (at shutdown) of two records, and logUsageStats, which
@@ -39,7 +20,7 @@ func TestUsageStatsLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs proctest.Buffer
 	s := startApp(t, appConfig{
 		Backend: backend, Secrets: kit.EphemeralSecrets(), Clock: &kit.DevClock{}, Dev: true,
 		UsageInterval: time.Hour,

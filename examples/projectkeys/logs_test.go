@@ -1,40 +1,21 @@
 package main
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 
 	"github.com/apikit/apikey/examples/internal/kit"
+	"github.com/apikit/apikey/examples/internal/proctest"
 )
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestLogsHoldNoSecret runs creation, use, refusals, rotation and a failed
 // then successful scheduled rotation with debug logging, and checks that
 // no token, webhook secret or operator token reaches the log.
 func TestLogsHoldNoSecret(t *testing.T) {
-	var buf syncBuffer
+	var buf proctest.Buffer
 	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	cfg := testConfig()
 	cfg.Config.DB = "memory"

@@ -77,7 +77,7 @@ type Options struct {
 // test's goroutine while the process writes its logs.
 type Process struct {
 	cmd  *exec.Cmd
-	logs syncBuffer
+	logs Buffer
 	// done is closed when the process has exited; err is then its Wait
 	// result.
 	done chan struct{}
@@ -162,21 +162,22 @@ func (p *Process) Stop() error {
 // Logs returns what the process has written to standard error so far.
 func (p *Process) Logs() string { return p.logs.String() }
 
-// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
-type syncBuffer struct {
+// Buffer is a bytes.Buffer safe for concurrent writers and readers: give
+// it to a process or a logger and read it while they write.
+type Buffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
 // Write appends b.
-func (s *syncBuffer) Write(b []byte) (int, error) {
+func (s *Buffer) Write(b []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.buf.Write(b)
 }
 
 // String returns a copy of the contents.
-func (s *syncBuffer) String() string {
+func (s *Buffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.buf.String()
