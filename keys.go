@@ -65,6 +65,9 @@ type Key struct {
 	WebhookSecret []byte `json:"-"`
 	// Metadata is free-form application data.
 	Metadata map[string]string `json:"metadata,omitempty"`
+	// RateLimits are the key's rate limits, enforced on every verify that
+	// the Manager runs with a RateLimiter; empty means none.
+	RateLimits []RateLimit `json:"rateLimits,omitempty"`
 }
 
 // Clone returns a deep copy of k.
@@ -76,6 +79,7 @@ func (k *Key) Clone() *Key {
 	c.Hash = slices.Clone(k.Hash)
 	c.Scopes = slices.Clone(k.Scopes)
 	c.WebhookSecret = slices.Clone(k.WebhookSecret)
+	c.RateLimits = slices.Clone(k.RateLimits)
 	if k.Metadata != nil {
 		c.Metadata = maps.Clone(k.Metadata)
 	}
