@@ -53,7 +53,9 @@ func statements(schema string) []string {
 // statement is "IF NOT EXISTS" (MySQL declares its indexes inside CREATE
 // TABLE), PostgreSQL runs them in one transaction under an advisory lock,
 // and SQLite in one BEGIN IMMEDIATE transaction (set a busy timeout on the
-// connection, see README.md). It fails if the database holds a newer
+// connection, see README.md; a database that answers "busy" before that
+// transaction begins, as a fresh file does while another connection turns
+// on WAL, is retried for up to 10 s). It fails if the database holds a newer
 // schema than this package knows.
 func (s *Store) Migrate(ctx context.Context) error {
 	stmts := statements(s.Schema())
@@ -67,7 +69,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return execAll(ctx, tx, stmts)
 		})
 	case SQLite:
-		err = s.migrateSQLite(ctx, stmts)
+		err = retryBusy(ctx, func() error { return s.migrateSQLite(ctx, stmts) })
 	default:
 		// MySQL commits every DDL statement on its own; CREATE TABLE IF NOT
 		// EXISTS is atomic there.
