@@ -17,6 +17,7 @@ const (
 	EventRotated      EventKind = "rotated"
 	EventUpdated      EventKind = "updated"
 	EventRehashed     EventKind = "rehashed"
+	EventDeleted      EventKind = "deleted"
 	EventVerifyFailed EventKind = "verify_failed"
 )
 

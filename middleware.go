@@ -36,6 +36,7 @@ type Authenticator struct {
 	usage      *UsageTracker
 	clientName func(*http.Request) string
 	throttle   *FailureThrottle // WithFailureThrottle (throttle.go)
+	hide       bool             // WithHideCredentials (hide.go)
 }
 
 // MiddlewareOption configures an Authenticator. Options are validated once,
@@ -198,6 +199,9 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			}
 			a.onError(w, r, err)
 			return
+		}
+		if a.hide {
+			r = a.withoutCredentials(r)
 		}
 		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), k)))
 	})

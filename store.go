@@ -62,6 +62,14 @@ type Store interface {
 	// key as stored afterwards, or ErrNotFound.
 	Update(ctx context.Context, id string, u Update) (*Key, error)
 
+	// Delete removes the key id for good and, in the same transaction,
+	// appends a ChangeDeleted feed entry (its ID, lookup value and tenant,
+	// stamped at), so that caches in other processes drop it. It returns
+	// the key as it was stored just before. A missing ID gives ErrNotFound
+	// and appends nothing; afterwards Get and GetByLookup give ErrNotFound
+	// and List no longer shows the key.
+	Delete(ctx context.Context, id string, at time.Time) (*Key, error)
+
 	// UpgradeHash replaces the hash of key id with (version, hash) only if
 	// its current version is still from; otherwise it changes nothing and
 	// returns nil (someone else upgraded it first). at stamps the change-feed
@@ -93,7 +101,7 @@ type Store interface {
 
 	// Changes returns up to limit change-feed entries with Seq > after, in
 	// Seq order. Every Revoke (that changed something), RevokeAll, Rotate,
-	// Update and UpgradeHash appends one entry per affected key in the same
+	// Update, UpgradeHash and Delete appends one entry per affected key in the same
 	// transaction as the change. If entries after `after` were already
 	// purged it returns ErrChangesTrimmed.
 	Changes(ctx context.Context, after int64, limit int) ([]Change, error)
@@ -196,6 +204,7 @@ const (
 	ChangeRotated     ChangeKind = "rotated"
 	ChangeUpdated     ChangeKind = "updated"
 	ChangeHashUpgrade ChangeKind = "hash_upgraded"
+	ChangeDeleted     ChangeKind = "deleted"
 )
 
 // Change is one change-feed entry: something happened to a key that caches

@@ -394,14 +394,9 @@ func (s *Store) Purge(ctx context.Context, cutoff time.Time) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
-	for id, k := range s.byID {
+	for _, k := range s.byID {
 		if deadBefore(k, cutoff) {
-			delete(s.byID, id)
-			delete(s.byLookup, k.Lookup)
-			ids := s.byTenant[k.Tenant]
-			if i, found := slices.BinarySearch(ids, id); found {
-				s.byTenant[k.Tenant] = slices.Delete(ids, i, i+1)
-			}
+			s.remove(k)
 			n++
 		}
 	}

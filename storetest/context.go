@@ -35,6 +35,7 @@ func testContextCancelled(f *fixture) {
 		}},
 		{"Update", func() error { _, err := f.s.Update(ctx, k.ID, apikey.Update{At: base, Name: &name}); return err }},
 		{"UpgradeHash", func() error { return f.s.UpgradeHash(ctx, k.ID, "v1", "v2", randomBytes(32), base) }},
+		{"Delete", func() error { _, err := f.s.Delete(ctx, k.ID, base); return err }},
 		{"RecordUsage", func() error {
 			return f.s.RecordUsage(ctx, []apikey.Usage{{KeyID: k.ID, At: base, IP: "192.0.2.1"}})
 		}},

@@ -43,7 +43,7 @@ import (
 //     GraceExpiresAt and ExpiresAt) is strictly before the cutoff.
 //   - Only the calls the contract names write to the change feed, and only
 //     when they change something: Create, RecordUsage, ClaimRotation, Purge,
-//     a repeated Revoke, a stale UpgradeHash and a refused Rotate append
+//     a repeated Revoke, a stale UpgradeHash, a refused Rotate and a Delete of a missing key append
 //     nothing. Seq values must grow but need not be dense; LastChange keeps
 //     its value after Purge trims every entry.
 //   - A Rotate whose successor clashes with an existing ID or lookup value
@@ -92,6 +92,7 @@ func groups() []group {
 		{"RevokeAll", revokeAllCases},
 		{"Rotate", rotateCases},
 		{"Update", updateCases},
+		{"Delete", deleteCases},
 		{"UpgradeHash", upgradeHashCases},
 		{"RecordUsage", usageCases},
 		{"DueForRotation", dueCases},

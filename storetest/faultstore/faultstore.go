@@ -41,6 +41,7 @@ const (
 	RevokeAll      Method = "RevokeAll"
 	Rotate         Method = "Rotate"
 	Update         Method = "Update"
+	Delete         Method = "Delete"
 	UpgradeHash    Method = "UpgradeHash"
 	RecordUsage    Method = "RecordUsage"
 	DueForRotation Method = "DueForRotation"
@@ -52,7 +53,7 @@ const (
 
 // Methods lists every Method, in the order of the Store interface.
 var Methods = []Method{
-	Create, Get, GetByLookup, List, Revoke, RevokeAll, Rotate, Update,
+	Create, Get, GetByLookup, List, Revoke, RevokeAll, Rotate, Update, Delete,
 	UpgradeHash, RecordUsage, DueForRotation, ClaimRotation, Purge, Changes, LastChange,
 }
 

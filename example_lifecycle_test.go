@@ -1,0 +1,63 @@
+package apikey_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+
+	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/memstore"
+)
+
+// Delete a key for good: it is refused like an unknown token and no longer
+// listed.
+func ExampleManager_Delete() {
+	ctx := context.Background()
+	m, err := apikey.New(memstore.New(), apikey.WithPepper("v1", examplePepper))
+	if err != nil {
+		panic(err)
+	}
+	issued, err := m.Create(ctx, apikey.CreateParams{Tenant: "acme", Name: "created by mistake"})
+	if err != nil {
+		panic(err)
+	}
+	if _, err := m.Delete(ctx, "acme", issued.Key.ID); err != nil {
+		panic(err)
+	}
+	_, err = m.Verify(ctx, issued.Token.Reveal())
+	fmt.Println("refused as unknown:", errors.Is(err, apikey.ErrNotFound))
+	keys, _ := m.ListAll(ctx, "acme", apikey.ListAll)
+	fmt.Println("keys left:", len(keys))
+	// Output:
+	// refused as unknown: true
+	// keys left: 0
+}
+
+// Keep the token away from handlers: they get the verified key from the
+// context, never the header it came in.
+func ExampleWithHideCredentials() {
+	ctx := context.Background()
+	m, err := apikey.New(memstore.New(), apikey.WithPepper("v1", examplePepper))
+	if err != nil {
+		panic(err)
+	}
+	issued, err := m.Create(ctx, apikey.CreateParams{Tenant: "acme"})
+	if err != nil {
+		panic(err)
+	}
+	auth, err := apikey.NewAuthenticator(m, apikey.WithHideCredentials())
+	if err != nil {
+		panic(err)
+	}
+	h := auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		k, _ := apikey.FromContext(r.Context())
+		fmt.Printf("tenant %s, Authorization header %q\n", k.Tenant, r.Header.Get("Authorization"))
+	}))
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Authorization", "Bearer "+issued.Token.Reveal())
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	// Output:
+	// tenant acme, Authorization header ""
+}

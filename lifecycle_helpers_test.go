@@ -1,0 +1,15 @@
+package apikey_test
+
+import (
+	"context"
+	"time"
+
+	"github.com/apikit/apikey"
+)
+
+func (s *countingStore) Delete(ctx context.Context, id string, at time.Time) (*apikey.Key, error) {
+	if err := s.count("Delete"); err != nil {
+		return nil, err
+	}
+	return s.inner.Delete(ctx, id, at)
+}
