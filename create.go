@@ -15,7 +15,8 @@ type CreateParams struct {
 	Tenant string
 	// Name is a human label, up to 256 bytes.
 	Name string
-	// Scopes granted to the key. Checked against the catalogue, if any.
+	// Scopes granted to the key. Checked against the catalogue, if any;
+	// role names (WithRole) are replaced by their scopes.
 	Scopes []string
 	// Environment picks one of the manager's environments; empty means the
 	// default (the first).
@@ -157,9 +158,10 @@ func (m *Manager) mint(k *Key) (string, error) {
 	return token, nil
 }
 
-// checkScopes normalises scopes and checks them against the catalogue.
+// checkScopes expands roles (WithRole), normalises scopes and checks them
+// against the catalogue.
 func (m *Manager) checkScopes(scopes []string) ([]string, error) {
-	out, err := NormalizeScopes(scopes)
+	out, err := NormalizeScopes(m.expandRoles(scopes))
 	if err != nil {
 		return nil, err
 	}

@@ -61,3 +61,25 @@ func ExampleWithHideCredentials() {
 	// Output:
 	// tenant acme, Authorization header ""
 }
+
+// Roles name bundles of scopes; keys store the expanded scopes, and
+// anti-escalation looks through them.
+func ExampleWithRole() {
+	ctx := context.Background()
+	m, err := apikey.New(memstore.New(), apikey.WithPepper("v1", examplePepper),
+		apikey.WithScopeCatalog("jobs:read", "jobs:write", "runs:read"),
+		apikey.WithRole("reader", "jobs:read", "runs:read"))
+	if err != nil {
+		panic(err)
+	}
+	issued, err := m.Create(ctx, apikey.CreateParams{Tenant: "acme", Scopes: []string{"reader"}})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("scopes:", issued.Key.Scopes)
+	err = m.CanGrant([]string{"jobs:read"}, []string{"reader"})
+	fmt.Println("a jobs:read key may grant reader:", err == nil)
+	// Output:
+	// scopes: [jobs:read runs:read]
+	// a jobs:read key may grant reader: false
+}

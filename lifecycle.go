@@ -169,8 +169,9 @@ func (m *Manager) rotated(ctx context.Context, old, succ *Key, now time.Time) {
 }
 
 // Update changes the name, scopes or metadata of key id of tenant. New
-// scopes are checked against the catalogue; checking that the caller may
-// grant them (CanGrant) is the caller's job, since only it knows who asks.
+// scopes are checked against the catalogue, with role names (WithRole)
+// expanded; checking that the caller may grant them (Manager.CanGrant) is
+// the caller's job, since only it knows who asks.
 func (m *Manager) Update(ctx context.Context, tenant, id string, u Update) (*Key, error) {
 	if u.Name != nil && len(*u.Name) > maxKeyNameLen {
 		return nil, fmt.Errorf("%w: name longer than %d bytes", ErrInvalid, maxKeyNameLen)

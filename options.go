@@ -31,6 +31,7 @@ type config struct {
 	legacy        []LegacyScheme        // WithLegacyImport (legacy.go)
 	cache         *CacheOptions         // nil: no verification cache
 	publish       InvalidationPublisher // nil: none
+	roles         map[string][]string   // WithRole (roles.go): name to sorted scopes
 }
 
 func defaultConfig() config {
