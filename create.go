@@ -32,6 +32,15 @@ type CreateParams struct {
 	RotationWebhookURL string
 	// Metadata is free-form application data.
 	Metadata map[string]string
+
+	// Key lifecycle fields (issue 18), grouped for merges.
+
+	// NotBefore, if set, is when the key starts working (before its
+	// expiry); a verify before it fails with ErrNotYetValid.
+	NotBefore time.Time
+	// Owner names who the key belongs to (a user ID, an external
+	// identity): up to 256 bytes of UTF-8. Empty means none.
+	Owner string
 }
 
 // Issued is a freshly minted key: its record and its plaintext token,
@@ -110,6 +119,13 @@ func (m *Manager) newKey(p CreateParams, now time.Time) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
+	notBefore := normTime(p.NotBefore)
+	if err := checkNotBefore(notBefore, exp); err != nil {
+		return nil, err
+	}
+	if err := checkOwner(p.Owner); err != nil {
+		return nil, err
+	}
 	if p.RotationInterval < 0 {
 		return nil, fmt.Errorf("%w: negative rotation interval", ErrInvalid)
 	}
@@ -137,6 +153,8 @@ func (m *Manager) newKey(p CreateParams, now time.Time) (*Key, error) {
 		RotationInterval:   p.RotationInterval,
 		RotationWebhookURL: p.RotationWebhookURL,
 		Metadata:           maps.Clone(p.Metadata),
+		NotBefore:          notBefore,
+		Owner:              p.Owner,
 	}
 	if p.RotationInterval > 0 {
 		k.NextRotationAt = now.Add(p.RotationInterval)

@@ -32,7 +32,7 @@ type Event struct {
 	Tenant string
 	// Reason is set on EventVerifyFailed: "malformed", "not_found",
 	// "mismatch" (a known selector with a wrong secret), "revoked",
-	// "expired", "grace_ended", "store_unavailable".
+	// "expired", "grace_ended", "not_yet_valid", "store_unavailable".
 	Reason string
 	// SuccessorID is set on EventRotated.
 	SuccessorID string

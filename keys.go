@@ -68,6 +68,17 @@ type Key struct {
 	// RateLimits are the key's rate limits, enforced on every verify that
 	// the Manager runs with a RateLimiter; empty means none.
 	RateLimits []RateLimit `json:"rateLimits,omitempty"`
+
+	// Key lifecycle fields (issue 18), grouped for merges.
+
+	// NotBefore, when set, is when the key starts working: a verify before
+	// it fails with ErrNotYetValid (like the notBefore of Cloudflare
+	// tokens). Zero means at once.
+	NotBefore time.Time `json:"notBefore,omitzero"`
+	// Owner names who the key belongs to, such as a user ID or an external
+	// identity; stores index it per tenant (ListOptions.Owner,
+	// Manager.RevokeOwner). Empty means none.
+	Owner string `json:"owner,omitempty"`
 }
 
 // Clone returns a deep copy of k.
@@ -125,6 +136,11 @@ func (k *Key) StateAt(t time.Time) State {
 		return StateExpired
 	}
 	return StateActive
+}
+
+// NotYetValidAt reports whether t is before the key's NotBefore time.
+func (k *Key) NotYetValidAt(t time.Time) bool {
+	return !k.NotBefore.IsZero() && t.Before(k.NotBefore)
 }
 
 // stateErr maps a state to its verify error.

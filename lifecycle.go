@@ -144,6 +144,8 @@ func (m *Manager) successor(old *Key, now time.Time) (*Key, string, error) {
 		CreatedBy:          old.CreatedBy,
 		CreatedAt:          now,
 		ExpiresAt:          old.ExpiresAt,
+		NotBefore:          old.NotBefore,
+		Owner:              old.Owner,
 		RotationInterval:   old.RotationInterval,
 		RotationWebhookURL: old.RotationWebhookURL,
 		Metadata:           maps.Clone(old.Metadata),
@@ -168,7 +170,14 @@ func (m *Manager) rotated(ctx context.Context, old, succ *Key, now time.Time) {
 	m.emit(ctx, Event{Kind: EventRotated, At: now, KeyID: old.ID, Prefix: old.Prefix, Tenant: old.Tenant, SuccessorID: succ.ID})
 }
 
-// Update changes the name, scopes or metadata of key id of tenant. New
+// Update changes the name, scopes, metadata, expiry, not-before time or
+// owner of key id of tenant (the non-nil fields of u); the change reaches
+// this manager's cache at once and other processes through the change
+// feed. A new expiry must be in the future and within the maximum lifetime
+// counted from the key's creation (WithMaxLifetime; without one, a pointer
+// to the zero time removes the expiry); a key that stopped working cannot
+// have its expiry changed (ErrConflict); the not-before time must stay
+// before the expiry. New
 // scopes are checked against the catalogue, with role names (WithRole)
 // expanded; checking that the caller may grant them (Manager.CanGrant) is
 // the caller's job, since only it knows who asks.
@@ -188,6 +197,9 @@ func (m *Manager) Update(ctx context.Context, tenant, id string, u Update) (*Key
 		return nil, err
 	}
 	u.At = m.Now()
+	if err := m.checkLifecycleUpdate(old, &u, u.At); err != nil {
+		return nil, err
+	}
 	k, err := m.store.Update(ctx, id, u)
 	m.changed(ctx, old.Lookup)
 	if err != nil {

@@ -185,6 +185,13 @@ type Update struct {
 	Name     *string
 	Scopes   *[]string
 	Metadata *map[string]string
+
+	// Key lifecycle fields (issue 18), grouped for merges. A pointer to
+	// the zero time removes the expiry or the not-before time; a pointer
+	// to "" removes the owner.
+	ExpiresAt *time.Time
+	NotBefore *time.Time
+	Owner     *string
 }
 
 // Usage is one coalesced use of a key, for Store.RecordUsage.

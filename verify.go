@@ -16,7 +16,7 @@ import (
 // same path (one read, one hash comparison) and both give ErrNotFound.
 //
 // Errors: ErrMalformed, ErrNotFound, ErrRevoked, ErrGraceEnded, ErrExpired,
-// ErrStoreUnavailable (answer 503: the key could not be checked). A key
+// ErrNotYetValid (before the key's NotBefore), ErrStoreUnavailable (answer 503: the key could not be checked). A key
 // whose hash version is not current is re-hashed to the current version
 // after a successful verify.
 //
@@ -67,6 +67,9 @@ func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 	}
 	if st := k.StateAt(now); st != StateActive {
 		return nil, m.verifyFailed(ctx, stateErr(st), st.String(), k)
+	}
+	if k.NotYetValidAt(now) {
+		return nil, m.verifyFailed(ctx, ErrNotYetValid, "not_yet_valid", k)
 	}
 	if k.HashVersion != m.cfg.current {
 		k = m.rehash(ctx, k, token)

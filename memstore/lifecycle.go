@@ -34,3 +34,16 @@ func (s *Store) remove(k *apikey.Key) {
 		s.byTenant[k.Tenant] = slices.Delete(ids, i, i+1)
 	}
 }
+
+// applyLifecycle applies the key-lifecycle fields of u to k (a copy).
+func applyLifecycle(k *apikey.Key, u apikey.Update) {
+	if u.ExpiresAt != nil {
+		k.ExpiresAt = *u.ExpiresAt
+	}
+	if u.NotBefore != nil {
+		k.NotBefore = *u.NotBefore
+	}
+	if u.Owner != nil {
+		k.Owner = *u.Owner
+	}
+}

@@ -285,6 +285,7 @@ func (s *Store) Update(ctx context.Context, id string, u apikey.Update) (*apikey
 	if u.Metadata != nil {
 		k.Metadata = maps.Clone(*u.Metadata)
 	}
+	applyLifecycle(k, u)
 	s.put(k)
 	s.appendChange(k, apikey.ChangeUpdated, u.At)
 	return out(k), nil

@@ -100,6 +100,7 @@ func (s *Store) keyArgs(k *apikey.Key) ([]any, error) {
 		s.timeArg(k.CreatedAt), s.timeArg(k.ExpiresAt), s.timeArg(k.LastUsedAt), k.LastUsedIP, k.LastUsedClient,
 		s.timeArg(k.RevokedAt), k.ReplacedBy, s.timeArg(k.GraceExpiresAt), int64(k.RotationInterval),
 		s.timeArg(k.NextRotationAt), k.RotationWebhookURL, bytesArg(k.WebhookSecret), meta,
+		s.timeArg(k.NotBefore), k.Owner,
 	}, nil
 }
 
@@ -117,7 +118,8 @@ func scanKey(r rowScanner) (*apikey.Key, error) {
 	err := r.Scan(&k.ID, &k.Tenant, &k.Environment, &k.Name, &k.Prefix, &k.Lookup, &k.HashVersion, &hash, &scopes,
 		&k.CreatedBy, timeCol{&k.CreatedAt}, timeCol{&k.ExpiresAt}, timeCol{&k.LastUsedAt}, &k.LastUsedIP,
 		&k.LastUsedClient, timeCol{&k.RevokedAt}, &k.ReplacedBy, timeCol{&k.GraceExpiresAt}, &interval,
-		timeCol{&k.NextRotationAt}, &k.RotationWebhookURL, &whSecret, &meta)
+		timeCol{&k.NextRotationAt}, &k.RotationWebhookURL, &whSecret, &meta,
+		timeCol{&k.NotBefore}, &k.Owner)
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,7 @@ package sqlstore
 // PostgreSQL and ? for SQLite and MySQL. Table names use the default prefix
 // "apikey_" and are renamed by WithTable.
 type queries struct {
-	insertKey   string // 23 columns, in keyCols order
+	insertKey   string // 25 columns, in keyCols order
 	getByID     string // id
 	getByLookup string // lookup
 	dupCount    string // id, lookup: rows sharing either (after a failed insert)
@@ -43,13 +43,16 @@ type queries struct {
 	lastChange    string // max(seq, trimmed)
 	migrateLock   string // PostgreSQL: advisory lock key
 	schemaVersion string
+
+	setSchemaVersion string // version
 }
 
 // keyCols is the column list of every key read and insert, in the order
 // scanKey and keyArgs use.
 const keyCols = `id, tenant, environment, name, prefix, lookup, hash_version, hash, scopes, created_by,
 	created_at, expires_at, last_used_at, last_used_ip, last_used_client, revoked_at, replaced_by,
-	grace_expires_at, rotation_interval, next_rotation_at, rotation_webhook_url, webhook_secret, metadata`
+	grace_expires_at, rotation_interval, next_rotation_at, rotation_webhook_url, webhook_secret, metadata,
+	not_before, owner`
 
 const (
 	selectKeys = `SELECT ` + keyCols + ` FROM apikey_keys`
@@ -63,7 +66,8 @@ const (
 
 var sqliteQueries = queries{
 	insertKey: `INSERT INTO apikey_keys (` + keyCols + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			?, ?)`,
 	getByID:     selectKeys + ` WHERE id = ?`,
 	getByLookup: selectKeys + ` WHERE lookup = ?`,
 	dupCount:    `SELECT COUNT(*) FROM apikey_keys WHERE id = ? OR lookup = ?`,
@@ -104,11 +108,14 @@ var sqliteQueries = queries{
 	lastChange:    `SELECT max(COALESCE((SELECT MAX(seq) FROM apikey_changes), 0), COALESCE((SELECT value FROM apikey_meta WHERE name = 'changes_trimmed'), 0))`,
 	migrateLock:   ``,
 	schemaVersion: `SELECT value FROM apikey_meta WHERE name = 'schema_version'`,
+
+	setSchemaVersion: `UPDATE apikey_meta SET value = ? WHERE name = 'schema_version'`,
 }
 
 var postgresQueries = queries{
 	insertKey: `INSERT INTO apikey_keys (` + keyCols + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
+			$24, $25)`,
 	getByID:     selectKeys + ` WHERE id = $1`,
 	getByLookup: selectKeys + ` WHERE lookup = $1`,
 	dupCount:    `SELECT COUNT(*) FROM apikey_keys WHERE id = $1 OR lookup = $2`,
@@ -159,11 +166,14 @@ var postgresQueries = queries{
 	lastChange:    `SELECT GREATEST(COALESCE((SELECT MAX(seq) FROM apikey_changes), 0), COALESCE((SELECT value FROM apikey_meta WHERE name = 'changes_trimmed'), 0))`,
 	migrateLock:   `SELECT pg_advisory_xact_lock($1)`,
 	schemaVersion: `SELECT value FROM apikey_meta WHERE name = 'schema_version'`,
+
+	setSchemaVersion: `UPDATE apikey_meta SET value = $1 WHERE name = 'schema_version'`,
 }
 
 var mysqlQueries = queries{
 	insertKey: `INSERT INTO apikey_keys (` + keyCols + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			?, ?)`,
 	getByID:     selectKeys + ` WHERE id = ?`,
 	getByLookup: selectKeys + ` WHERE lookup = ?`,
 	dupCount:    `SELECT COUNT(*) FROM apikey_keys WHERE id = ? OR lookup = ?`,
@@ -206,6 +216,8 @@ var mysqlQueries = queries{
 	lastChange:    `SELECT GREATEST(COALESCE((SELECT MAX(seq) FROM apikey_changes), 0), COALESCE((SELECT value FROM apikey_meta WHERE name = 'changes_trimmed'), 0))`,
 	migrateLock:   ``,
 	schemaVersion: `SELECT value FROM apikey_meta WHERE name = 'schema_version'`,
+
+	setSchemaVersion: `UPDATE apikey_meta SET value = ? WHERE name = 'schema_version'`,
 }
 
 var dialectQueries = map[Dialect]queries{
@@ -222,7 +234,7 @@ func (q *queries) fields() []*string {
 		&q.feedLock, &q.feedKey, &q.revoke, &q.revokeAll, &q.feedRevokeAll, &q.rotate, &q.update, &q.upgradeHash,
 		&q.recordUsage, &q.dueForRotation, &q.claimRotation, &q.rotationIs,
 		&q.purgeKeys, &q.maxPurgeable, &q.purgeChanges, &q.setTrimmed, &q.changes, &q.trimmed, &q.lastChange,
-		&q.migrateLock, &q.schemaVersion,
+		&q.migrateLock, &q.schemaVersion, &q.setSchemaVersion,
 	}
 }
 

@@ -34,6 +34,8 @@ func fullKey(k *apikey.Key) {
 	k.RotationWebhookURL = "https://hooks.example.com/rotate?id=1&x=%20"
 	k.WebhookSecret = randomBytes(60)
 	k.Metadata = map[string]string{"team": "platform", "cost-center": "", "emoji": "🔑"}
+	k.NotBefore = at(-24*time.Hour + 5*time.Microsecond)
+	k.Owner = "user_42@idp.example"
 }
 
 // minimalKey leaves every optional field at its zero value.
@@ -73,6 +75,8 @@ func limitsKey(k *apikey.Key) {
 		md[strings.Repeat("k", i+1)] = strings.Repeat("välue ", 40)
 	}
 	k.Metadata = md
+	k.NotBefore = time.Date(1901, 1, 1, 0, 0, 0, 1000, time.UTC)
+	k.Owner = strings.Repeat("ö", 127) + "o " // 256 bytes, trailing space
 }
 
 // roundTrip checks that every field of a key survives Create and comes

@@ -91,7 +91,7 @@ func groups() []group {
 		{"Revoke", revokeCases},
 		{"RevokeAll", revokeAllCases},
 		{"Rotate", rotateCases},
-		{"Update", updateCases},
+		{"Update", append(updateCases, lifecycleUpdateCases...)},
 		{"Delete", deleteCases},
 		{"UpgradeHash", upgradeHashCases},
 		{"RecordUsage", usageCases},

@@ -33,3 +33,24 @@ func (s *Store) Delete(ctx context.Context, id string, at time.Time) (*apikey.Ke
 	}
 	return out, nil
 }
+
+// updateLifecycle applies the key-lifecycle fields of u (expiry,
+// not-before, owner) inside tx, with one UPDATE when any is set.
+func (s *Store) updateLifecycle(ctx context.Context, tx *sql.Tx, id string, u apikey.Update) error {
+	if u.ExpiresAt == nil && u.NotBefore == nil && u.Owner == nil {
+		return nil
+	}
+	var setExp, setNB int
+	var exp, nb, owner any
+	if u.ExpiresAt != nil {
+		setExp, exp = 1, s.timeArg(*u.ExpiresAt)
+	}
+	if u.NotBefore != nil {
+		setNB, nb = 1, s.timeArg(*u.NotBefore)
+	}
+	if u.Owner != nil {
+		owner = *u.Owner
+	}
+	_, err := tx.ExecContext(ctx, s.lq.updateLifecycle, setExp, exp, setNB, nb, owner, id)
+	return err
+}
