@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	"github.com/apikit/apikey"
 	"github.com/apikit/apikey/memstore"
@@ -82,4 +83,39 @@ func ExampleWithRole() {
 	// Output:
 	// scopes: [jobs:read runs:read]
 	// a jobs:read key may grant reader: false
+}
+
+// Shorten a key's life, and give another a start time.
+func ExampleUpdate_expiry() {
+	ctx := context.Background()
+	clock := apikey.NewManualClock(time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))
+	m, err := apikey.New(memstore.New(), apikey.WithPepper("v1", examplePepper), apikey.WithClock(clock),
+		apikey.WithMaxLifetime(365*24*time.Hour))
+	if err != nil {
+		panic(err)
+	}
+	issued, err := m.Create(ctx, apikey.CreateParams{Tenant: "acme"})
+	if err != nil {
+		panic(err)
+	}
+	end := clock.Now().Add(7 * 24 * time.Hour)
+	k, err := m.Update(ctx, "acme", issued.Key.ID, apikey.Update{ExpiresAt: &end})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("expires:", k.ExpiresAt.Format(time.DateOnly))
+
+	later, err := m.Create(ctx, apikey.CreateParams{Tenant: "acme", NotBefore: clock.Now().Add(time.Hour)})
+	if err != nil {
+		panic(err)
+	}
+	_, err = m.Verify(ctx, later.Token.Reveal())
+	fmt.Println("too early:", errors.Is(err, apikey.ErrNotYetValid))
+	clock.Advance(time.Hour)
+	_, err = m.Verify(ctx, later.Token.Reveal())
+	fmt.Println("an hour later:", err)
+	// Output:
+	// expires: 2026-01-08
+	// too early: true
+	// an hour later: <nil>
 }

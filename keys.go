@@ -73,7 +73,9 @@ type Key struct {
 
 	// NotBefore, when set, is when the key starts working: a verify before
 	// it fails with ErrNotYetValid (like the notBefore of Cloudflare
-	// tokens). Zero means at once.
+	// tokens). Zero means at once. It is not a State: StateAt and
+	// ListActive count a key waiting for its NotBefore as active (pending,
+	// not dead).
 	NotBefore time.Time `json:"notBefore,omitzero"`
 	// Owner names who the key belongs to, such as a user ID or an external
 	// identity; stores index it per tenant (ListOptions.Owner,
