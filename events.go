@@ -36,8 +36,10 @@ type Event struct {
 	Reason string
 	// SuccessorID is set on EventRotated.
 	SuccessorID string
-	// KeyIDs lists the keys an EventRevokedAll revoked.
+	// KeyIDs lists the keys an EventRevokedAll or EventRevokedOwner revoked.
 	KeyIDs []string
+	// Owner is set on EventRevokedOwner.
+	Owner string
 }
 
 // LogValue implements slog.LogValuer.
@@ -45,7 +47,7 @@ func (e Event) LogValue() slog.Value {
 	attrs := []slog.Attr{slog.String("kind", string(e.Kind)), slog.Time("at", e.At)}
 	for _, a := range [...]struct{ k, v string }{
 		{"key_id", e.KeyID}, {"prefix", e.Prefix}, {"tenant", e.Tenant},
-		{"reason", e.Reason}, {"successor_id", e.SuccessorID},
+		{"reason", e.Reason}, {"successor_id", e.SuccessorID}, {"owner", e.Owner},
 	} {
 		if a.v != "" {
 			attrs = append(attrs, slog.String(a.k, a.v))

@@ -119,3 +119,27 @@ func ExampleUpdate_expiry() {
 	// too early: true
 	// an hour later: <nil>
 }
+
+// Give keys an owner, and revoke them all when the owner leaves.
+func ExampleManager_RevokeOwner() {
+	ctx := context.Background()
+	m, err := apikey.New(memstore.New(), apikey.WithPepper("v1", examplePepper))
+	if err != nil {
+		panic(err)
+	}
+	for _, owner := range []string{"usr_alice", "usr_alice", "usr_bob"} {
+		if _, err := m.Create(ctx, apikey.CreateParams{Tenant: "acme", Owner: owner}); err != nil {
+			panic(err)
+		}
+	}
+	keys, err := m.RevokeOwner(ctx, "acme", "usr_alice")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("alice's keys revoked:", len(keys))
+	active, _ := m.ListAll(ctx, "acme", apikey.ListActive)
+	fmt.Println("active keys left:", len(active), active[0].Owner)
+	// Output:
+	// alice's keys revoked: 2
+	// active keys left: 1 usr_bob
+}

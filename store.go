@@ -150,6 +150,10 @@ type ListOptions struct {
 	// Limit is the page size; zero or negative means the store's default
 	// (100), and stores cap it at 1000.
 	Limit int
+	// Owner, when not empty, lists only the tenant's keys whose Owner
+	// equals it (byte for byte), still newest first and filtered by
+	// Filter. Stores index (tenant, owner, id).
+	Owner string
 }
 
 // Page is one page of List results.

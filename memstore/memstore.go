@@ -179,6 +179,9 @@ func (s *Store) List(ctx context.Context, tenant string, opts apikey.ListOptions
 }
 
 func match(k *apikey.Key, o apikey.ListOptions) bool {
+	if o.Owner != "" && k.Owner != o.Owner {
+		return false
+	}
 	switch o.Filter {
 	case apikey.ListActive:
 		return k.StateAt(o.At) == apikey.StateActive

@@ -54,3 +54,26 @@ func (s *Store) updateLifecycle(ctx context.Context, tx *sql.Tx, id string, u ap
 	_, err := tx.ExecContext(ctx, s.lq.updateLifecycle, setExp, exp, setNB, nb, owner, id)
 	return err
 }
+
+// ownerList returns the List statement and arguments for a list by owner
+// (ListOptions.Owner), with filter already resolved as List resolves it.
+func (s *Store) ownerList(tenant string, opts apikey.ListOptions, filter apikey.ListFilter, fetch int) (string, []any) {
+	f := 0
+	switch filter {
+	case apikey.ListActive:
+		f = 1
+	case apikey.ListRevoked:
+		f = 2
+	}
+	args := []any{tenant, opts.Owner}
+	a := 0
+	if opts.After != "" {
+		a = 1
+		args = append(args, opts.After)
+	}
+	if f == 1 {
+		at := s.timeArg(opts.At)
+		args = append(args, at, at, at)
+	}
+	return s.lq.listOwner[f][a], append(args, fetch)
+}

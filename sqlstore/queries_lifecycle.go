@@ -1,5 +1,10 @@
 package sqlstore
 
+import (
+	"fmt"
+	"strings"
+)
+
 // lcQueries holds the statements of the key-lifecycle features (hard
 // delete, expiry changes, owners...), per dialect, beside queries and in
 // the same style: $n placeholders for PostgreSQL, ? elsewhere, default
@@ -9,6 +14,9 @@ type lcQueries struct {
 	// updateLifecycle: setExpiry (1/0), expiry, setNotBefore (1/0),
 	// notBefore, owner (NULL keeps), id.
 	updateLifecycle string
+	// listOwner[filter][after]: tenant, owner, [after,] [at, at, at,]
+	// limit; filter is apikey.ListAll, ListActive or ListRevoked.
+	listOwner [3][2]string
 }
 
 var sqliteLC = lcQueries{
@@ -30,14 +38,54 @@ var mysqlLC = lcQueries{
 }
 
 var dialectLC = map[Dialect]lcQueries{
-	SQLite:   sqliteLC,
-	Postgres: postgresLC,
-	MySQL:    mysqlLC,
+	SQLite:   sqliteLC.withOwnerLists(false),
+	Postgres: postgresLC.withOwnerLists(true),
+	MySQL:    mysqlLC.withOwnerLists(false),
+}
+
+// withOwnerLists fills listOwner: List with ListOptions.Owner, one range
+// read of the (tenant, owner, id) index below the cursor. The six
+// statements differ only in their filter, so they are built here rather
+// than written out; numbered turns ? into $1, $2... for PostgreSQL.
+func (q lcQueries) withOwnerLists(numbered bool) lcQueries {
+	filters := [3]string{"", activeQ, ` AND revoked_at IS NOT NULL`}
+	for f, clause := range filters {
+		for a, cursor := range [2]string{"", ` AND id < ?`} {
+			st := selectKeys + ` WHERE tenant = ? AND owner = ?` + cursor + clause + ` ORDER BY id DESC LIMIT ?`
+			if numbered {
+				st = numberPlaceholders(st)
+			}
+			q.listOwner[f][a] = st
+		}
+	}
+	return q
+}
+
+// numberPlaceholders replaces each ? of st by $1, $2... in order. Our
+// statements hold no other question mark.
+func numberPlaceholders(st string) string {
+	var b strings.Builder
+	n := 0
+	for _, r := range st {
+		if r == '?' {
+			n++
+			fmt.Fprintf(&b, "$%d", n)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // fields lists every statement of q, for withTable.
 func (q *lcQueries) fields() []*string {
-	return []*string{&q.deleteKey, &q.updateLifecycle}
+	out := []*string{&q.deleteKey, &q.updateLifecycle}
+	for f := range q.listOwner {
+		for a := range q.listOwner[f] {
+			out = append(out, &q.listOwner[f][a])
+		}
+	}
+	return out
 }
 
 // withTable returns q with its table names under prefix.

@@ -93,6 +93,7 @@ func groups() []group {
 		{"Rotate", rotateCases},
 		{"Update", append(updateCases, lifecycleUpdateCases...)},
 		{"Delete", deleteCases},
+		{"Owner", ownerCases},
 		{"UpgradeHash", upgradeHashCases},
 		{"RecordUsage", usageCases},
 		{"DueForRotation", dueCases},
