@@ -5,7 +5,7 @@ ALTER TABLE apikey_keys
     ADD COLUMN owner      TEXT COLLATE "C" NOT NULL DEFAULT ''; -- user or external id, '' = none
 
 -- Listing and revoking a tenant's keys by owner, by keyset (id < cursor).
-CREATE INDEX IF NOT EXISTS apikey_keys_owner ON apikey_keys (tenant, owner, id) WHERE owner <> '';
+CREATE INDEX IF NOT EXISTS apikey_keys_owner ON apikey_keys (tenant, owner, id);
 
 -- Keys expiring before an instant (expiring-soon notices).
 CREATE INDEX IF NOT EXISTS apikey_keys_expires ON apikey_keys (expires_at, id) WHERE expires_at IS NOT NULL;
