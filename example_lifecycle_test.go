@@ -143,3 +143,40 @@ func ExampleManager_RevokeOwner() {
 	// alice's keys revoked: 2
 	// active keys left: 1 usr_bob
 }
+
+// Count requests per key and day: the tracker adds them to the store with
+// the last-use records, in one write per flush.
+func ExampleManager_UsageCounts() {
+	ctx := context.Background()
+	store := memstore.New()
+	clock := apikey.NewManualClock(time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))
+	m, err := apikey.New(store, apikey.WithPepper("v1", examplePepper), apikey.WithClock(clock))
+	if err != nil {
+		panic(err)
+	}
+	issued, err := m.Create(ctx, apikey.CreateParams{Tenant: "acme"})
+	if err != nil {
+		panic(err)
+	}
+	tracker, err := apikey.NewUsageTracker(store)
+	if err != nil {
+		panic(err)
+	}
+	for range 3 {
+		tracker.Touch(issued.Key.ID, clock.Now(), "192.0.2.1", "") // what the middleware does
+	}
+	tracker.Count(issued.Key.ID, clock.Now(), "rate_limited", 1)
+	if err := tracker.Flush(ctx); err != nil {
+		panic(err)
+	}
+	counts, err := m.UsageCounts(ctx, "acme", issued.Key.ID, clock.Now(), clock.Now())
+	if err != nil {
+		panic(err)
+	}
+	for _, c := range counts {
+		fmt.Println(c.Day.Format(time.DateOnly), c.Outcome, c.N)
+	}
+	// Output:
+	// 2026-01-01 rate_limited 1
+	// 2026-01-01 valid 3
+}

@@ -13,3 +13,10 @@ func (s *countingStore) Delete(ctx context.Context, id string, at time.Time) (*a
 	}
 	return s.inner.Delete(ctx, id, at)
 }
+
+func (s *countingStore) UsageCounts(ctx context.Context, id string, from, to time.Time) ([]apikey.UsageCount, error) {
+	if err := s.count("UsageCounts"); err != nil {
+		return nil, err
+	}
+	return s.inner.UsageCounts(ctx, id, from, to)
+}

@@ -393,6 +393,9 @@ func (a *Authenticator) require(need []string, anyOf bool) func(http.Handler) ht
 			if anyOf && !HasAny(k.Scopes, need...) || !anyOf && !HasAll(k.Scopes, need...) {
 				a.debug(r, "apikey: insufficient scope", append(keyAttrs(k),
 					slog.Any("needed", need), slog.Bool("any", anyOf))...)
+				if a.usage != nil {
+					a.usage.Count(k.ID, a.m.Now(), OutcomeInsufficientScope, 1)
+				}
 				a.onError(w, r, &ScopeError{Scopes: slices.Clone(need), Any: anyOf})
 				return
 			}

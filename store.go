@@ -76,11 +76,19 @@ type Store interface {
 	// entry. A missing ID gives ErrNotFound.
 	UpgradeHash(ctx context.Context, id, from, version string, hash []byte, at time.Time) error
 
-	// RecordUsage applies a batch of usage records. Each record moves
-	// LastUsedAt (and LastUsedIP, LastUsedClient) forward only: a record
-	// older than or equal to the stored LastUsedAt changes nothing. Records
-	// for missing keys are ignored.
+	// RecordUsage applies a batch of usage records, atomically. Each record
+	// moves LastUsedAt (and LastUsedIP, LastUsedClient) forward only: a
+	// record older than or equal to the stored LastUsedAt (or with a zero
+	// At) changes nothing there. Each record's Counts are added to the
+	// key's per-day counters whatever its At (a count is never lost for
+	// being late). Records for missing keys are ignored, counts included.
 	RecordUsage(ctx context.Context, batch []Usage) error
+
+	// UsageCounts returns the per-day request counts that RecordUsage
+	// added for key id, for days d with from <= d < to (both UTC
+	// midnights), ordered by day then outcome; N is never 0. A key with
+	// no counts (or a missing one) gives an empty result, not an error.
+	UsageCounts(ctx context.Context, id string, from, to time.Time) ([]UsageCount, error)
 
 	// DueForRotation returns up to limit active keys (not revoked, not
 	// replaced) whose NextRotationAt is set and not after now, oldest due
@@ -204,6 +212,9 @@ type Usage struct {
 	At     time.Time
 	IP     string
 	Client string
+	// Counts are requests to add to the key's per-day counters (Day a UTC
+	// midnight, Outcome 1-32 bytes of a-z, 0-9, '_', N positive).
+	Counts []UsageCount
 }
 
 // ChangeKind says what a change-feed entry records.

@@ -1,6 +1,7 @@
 package memstore
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -22,6 +23,7 @@ func (s *Store) Delete(ctx context.Context, id string, at time.Time) (*apikey.Ke
 	}
 	s.appendChange(k, apikey.ChangeDeleted, at)
 	s.remove(k)
+	delete(s.counts, k.ID)
 	return out(k), nil
 }
 
@@ -46,4 +48,48 @@ func applyLifecycle(k *apikey.Key, u apikey.Update) {
 	if u.Owner != nil {
 		k.Owner = *u.Owner
 	}
+}
+
+// countKey names one per-day usage counter of a key.
+type countKey struct {
+	day     int64 // Unix seconds of the UTC midnight
+	outcome string
+}
+
+// addCounts adds cs to the counters of key id (the caller holds s.mu).
+func (s *Store) addCounts(id string, cs []apikey.UsageCount) {
+	for _, c := range cs {
+		if c.N <= 0 {
+			continue
+		}
+		if s.counts == nil {
+			s.counts = map[string]map[countKey]int64{}
+		}
+		m := s.counts[id]
+		if m == nil {
+			m = map[countKey]int64{}
+			s.counts[id] = m
+		}
+		m[countKey{day: c.Day.Unix(), outcome: c.Outcome}] += c.N
+	}
+}
+
+// UsageCounts implements apikey.Store.
+func (s *Store) UsageCounts(ctx context.Context, id string, from, to time.Time) ([]apikey.UsageCount, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []apikey.UsageCount
+	for k, n := range s.counts[id] {
+		day := time.Unix(k.day, 0).UTC()
+		if !day.Before(from) && day.Before(to) {
+			out = append(out, apikey.UsageCount{Day: day, Outcome: k.outcome, N: n})
+		}
+	}
+	slices.SortFunc(out, func(a, b apikey.UsageCount) int {
+		return cmp.Or(a.Day.Compare(b.Day), cmp.Compare(a.Outcome, b.Outcome))
+	})
+	return out, nil
 }

@@ -29,7 +29,8 @@ type Store struct {
 	byTenant map[string][]string // IDs, ascending
 	changes  []apikey.Change
 	seq      int64
-	trimmed  int64 // highest Seq removed from changes
+	trimmed  int64                         // highest Seq removed from changes
+	counts   map[string]map[countKey]int64 // per-day usage counts by key ID (lifecycle.go)
 }
 
 // New returns an empty store.
@@ -324,6 +325,9 @@ func (s *Store) RecordUsage(ctx context.Context, batch []apikey.Usage) error {
 	defer s.mu.Unlock()
 	for _, u := range batch {
 		k, ok := s.byID[u.KeyID]
+		if ok {
+			s.addCounts(u.KeyID, u.Counts)
+		}
 		if !ok || !u.At.After(k.LastUsedAt) {
 			continue
 		}

@@ -17,24 +17,40 @@ type lcQueries struct {
 	// listOwner[filter][after]: tenant, owner, [after,] [at, at, at,]
 	// limit; filter is apikey.ListAll, ListActive or ListRevoked.
 	listOwner [3][2]string
+
+	addUsage    string // day, outcome, n, id: add to a counter of an existing key
+	usageCounts string // id, from, to
+	deleteUsage string // id
 }
 
 var sqliteLC = lcQueries{
 	deleteKey: `DELETE FROM apikey_keys WHERE id = ?`,
 	updateLifecycle: `UPDATE apikey_keys SET expires_at = CASE WHEN ? = 1 THEN ? ELSE expires_at END,
 		not_before = CASE WHEN ? = 1 THEN ? ELSE not_before END, owner = COALESCE(?, owner) WHERE id = ?`,
+	addUsage: `INSERT INTO apikey_usage (key_id, day, outcome, n) SELECT id, ?, ?, ? FROM apikey_keys WHERE id = ?
+		ON CONFLICT (key_id, day, outcome) DO UPDATE SET n = n + excluded.n`,
+	usageCounts: `SELECT day, outcome, n FROM apikey_usage WHERE key_id = ? AND day >= ? AND day < ? ORDER BY day, outcome`,
+	deleteUsage: `DELETE FROM apikey_usage WHERE key_id = ?`,
 }
 
 var postgresLC = lcQueries{
 	deleteKey: `DELETE FROM apikey_keys WHERE id = $1`,
 	updateLifecycle: `UPDATE apikey_keys SET expires_at = CASE WHEN $1::int = 1 THEN $2::timestamptz ELSE expires_at END,
 		not_before = CASE WHEN $3::int = 1 THEN $4::timestamptz ELSE not_before END, owner = COALESCE($5::text, owner) WHERE id = $6`,
+	addUsage: `INSERT INTO apikey_usage (key_id, day, outcome, n) SELECT id, $1::timestamptz, $2::text, $3::bigint FROM apikey_keys WHERE id = $4
+		ON CONFLICT (key_id, day, outcome) DO UPDATE SET n = apikey_usage.n + EXCLUDED.n`,
+	usageCounts: `SELECT day, outcome, n FROM apikey_usage WHERE key_id = $1 AND day >= $2 AND day < $3 ORDER BY day, outcome`,
+	deleteUsage: `DELETE FROM apikey_usage WHERE key_id = $1`,
 }
 
 var mysqlLC = lcQueries{
 	deleteKey: `DELETE FROM apikey_keys WHERE id = ?`,
 	updateLifecycle: `UPDATE apikey_keys SET expires_at = CASE WHEN ? = 1 THEN ? ELSE expires_at END,
 		not_before = CASE WHEN ? = 1 THEN ? ELSE not_before END, owner = COALESCE(?, owner) WHERE id = ?`,
+	addUsage: `INSERT INTO apikey_usage (key_id, day, outcome, n) SELECT id, ?, ?, ? FROM apikey_keys WHERE id = ?
+		ON DUPLICATE KEY UPDATE n = n + VALUES(n)`,
+	usageCounts: `SELECT day, outcome, n FROM apikey_usage WHERE key_id = ? AND day >= ? AND day < ? ORDER BY day, outcome`,
+	deleteUsage: `DELETE FROM apikey_usage WHERE key_id = ?`,
 }
 
 var dialectLC = map[Dialect]lcQueries{
@@ -79,7 +95,7 @@ func numberPlaceholders(st string) string {
 
 // fields lists every statement of q, for withTable.
 func (q *lcQueries) fields() []*string {
-	out := []*string{&q.deleteKey, &q.updateLifecycle}
+	out := []*string{&q.deleteKey, &q.updateLifecycle, &q.addUsage, &q.usageCounts, &q.deleteUsage}
 	for f := range q.listOwner {
 		for a := range q.listOwner[f] {
 			out = append(out, &q.listOwner[f][a])

@@ -39,6 +39,7 @@ func testContextCancelled(f *fixture) {
 		{"RecordUsage", func() error {
 			return f.s.RecordUsage(ctx, []apikey.Usage{{KeyID: k.ID, At: base, IP: "192.0.2.1"}})
 		}},
+		{"UsageCounts", func() error { _, err := f.s.UsageCounts(ctx, k.ID, base, at(24*time.Hour)); return err }},
 		{"DueForRotation", func() error { _, err := f.s.DueForRotation(ctx, at(48*time.Hour), 10); return err }},
 		{"ClaimRotation", func() error { _, err := f.s.ClaimRotation(ctx, k.ID, k.NextRotationAt, at(48*time.Hour)); return err }},
 		{"Purge", func() error { _, err := f.s.Purge(ctx, at(1000*time.Hour)); return err }},

@@ -96,6 +96,7 @@ func groups() []group {
 		{"Owner", ownerCases},
 		{"UpgradeHash", upgradeHashCases},
 		{"RecordUsage", usageCases},
+		{"UsageCounts", usageCountCases},
 		{"DueForRotation", dueCases},
 		{"ClaimRotation", claimCases},
 		{"Purge", purgeCases},

@@ -44,6 +44,7 @@ const (
 	Delete         Method = "Delete"
 	UpgradeHash    Method = "UpgradeHash"
 	RecordUsage    Method = "RecordUsage"
+	UsageCounts    Method = "UsageCounts"
 	DueForRotation Method = "DueForRotation"
 	ClaimRotation  Method = "ClaimRotation"
 	Purge          Method = "Purge"
@@ -54,7 +55,7 @@ const (
 // Methods lists every Method, in the order of the Store interface.
 var Methods = []Method{
 	Create, Get, GetByLookup, List, Revoke, RevokeAll, Rotate, Update, Delete,
-	UpgradeHash, RecordUsage, DueForRotation, ClaimRotation, Purge, Changes, LastChange,
+	UpgradeHash, RecordUsage, UsageCounts, DueForRotation, ClaimRotation, Purge, Changes, LastChange,
 }
 
 // kind is what a fault does.

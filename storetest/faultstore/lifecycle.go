@@ -16,3 +16,11 @@ func (s *Store) Delete(ctx context.Context, id string, at time.Time) (*apikey.Ke
 	k, err := s.inner.Delete(ctx, id, at)
 	return key(c, k), err
 }
+
+// UsageCounts implements apikey.Store.
+func (s *Store) UsageCounts(ctx context.Context, id string, from, to time.Time) ([]apikey.UsageCount, error) {
+	if _, err := s.enter(ctx, UsageCounts); err != nil {
+		return nil, err
+	}
+	return s.inner.UsageCounts(ctx, id, from, to)
+}

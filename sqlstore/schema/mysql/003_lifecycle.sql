@@ -5,3 +5,13 @@ ALTER TABLE apikey_keys
     ADD COLUMN owner      VARBINARY(512) NOT NULL DEFAULT '', -- user or external id, '' = none
     ADD KEY apikey_keys_owner (tenant, owner, id),           -- list / revoke by owner
     ADD KEY apikey_keys_expires (expires_at, id);            -- expiring-soon notices
+
+-- Per-key request counts per UTC day and outcome, added by the usage
+-- tracker's batched flush (RecordUsage). day is the midnight.
+CREATE TABLE IF NOT EXISTS apikey_usage (
+    key_id  VARBINARY(64) NOT NULL,
+    day     DATETIME(6) NOT NULL,
+    outcome VARBINARY(32) NOT NULL,
+    n       BIGINT NOT NULL,
+    PRIMARY KEY (key_id, day, outcome)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;

@@ -9,3 +9,13 @@ CREATE INDEX IF NOT EXISTS apikey_keys_owner ON apikey_keys (tenant, owner, id);
 
 -- Keys expiring before an instant (expiring-soon notices).
 CREATE INDEX IF NOT EXISTS apikey_keys_expires ON apikey_keys (expires_at, id) WHERE expires_at IS NOT NULL;
+
+-- Per-key request counts per UTC day and outcome, added by the usage
+-- tracker's batched flush (RecordUsage). day is the midnight.
+CREATE TABLE IF NOT EXISTS apikey_usage (
+    key_id  TEXT COLLATE "C" NOT NULL,
+    day     TIMESTAMPTZ NOT NULL,
+    outcome TEXT COLLATE "C" NOT NULL,
+    n       BIGINT NOT NULL,
+    PRIMARY KEY (key_id, day, outcome)
+);

@@ -8,3 +8,13 @@ CREATE INDEX IF NOT EXISTS apikey_keys_owner ON apikey_keys (tenant, owner, id);
 
 -- Keys expiring before an instant (expiring-soon notices).
 CREATE INDEX IF NOT EXISTS apikey_keys_expires ON apikey_keys (expires_at, id) WHERE expires_at IS NOT NULL;
+
+-- Per-key request counts per UTC day and outcome, added by the usage
+-- tracker's batched flush (RecordUsage). day is the midnight, in microseconds.
+CREATE TABLE IF NOT EXISTS apikey_usage (
+    key_id  TEXT NOT NULL,
+    day     INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    n       INTEGER NOT NULL,
+    PRIMARY KEY (key_id, day, outcome)
+);
