@@ -32,7 +32,7 @@ func TestUsageCountsOneWrite(t *testing.T) {
 	tr.Touch(a.Key.ID, late.Add(2*time.Minute), "192.0.2.2", "") // the next day
 	tr.Touch(b.Key.ID, late, "192.0.2.3", "")
 	tr.Count(a.Key.ID, late, "rate_limited", 3)
-	tr.Count(a.Key.ID, late, "Bad Outcome", 1) // ignored
+	tr.Count(a.Key.ID, late, "Bad Outcome", 1)  // ignored
 	tr.Count(b.Key.ID, late, "rate_limited", 0) // ignored
 	f.store.reset()
 	if err := tr.Flush(ctx); err != nil {
