@@ -180,3 +180,33 @@ func ExampleManager_UsageCounts() {
 	// 2026-01-01 rate_limited 1
 	// 2026-01-01 valid 3
 }
+
+// List the keys unused for 90 days, then revoke them.
+func ExampleManager_RevokeUnused() {
+	ctx := context.Background()
+	clock := apikey.NewManualClock(time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))
+	m, err := apikey.New(memstore.New(), apikey.WithPepper("v1", examplePepper), apikey.WithClock(clock))
+	if err != nil {
+		panic(err)
+	}
+	if _, err := m.Create(ctx, apikey.CreateParams{Tenant: "acme", Name: "forgotten"}); err != nil {
+		panic(err)
+	}
+	clock.Advance(100 * 24 * time.Hour)
+	if _, err := m.Create(ctx, apikey.CreateParams{Tenant: "acme", Name: "new"}); err != nil {
+		panic(err)
+	}
+	cutoff := m.Now().AddDate(0, 0, -90)
+	dry, _ := m.UnusedKeys(ctx, cutoff)
+	for _, k := range dry {
+		fmt.Println("would revoke:", k.Name)
+	}
+	revoked, err := m.RevokeUnused(ctx, cutoff)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("revoked:", len(revoked))
+	// Output:
+	// would revoke: forgotten
+	// revoked: 1
+}

@@ -20,3 +20,10 @@ func (s *countingStore) UsageCounts(ctx context.Context, id string, from, to tim
 	}
 	return s.inner.UsageCounts(ctx, id, from, to)
 }
+
+func (s *countingStore) ListUnused(ctx context.Context, cutoff time.Time, after string, limit int) ([]*apikey.Key, error) {
+	if err := s.count("ListUnused"); err != nil {
+		return nil, err
+	}
+	return s.inner.ListUnused(ctx, cutoff, after, limit)
+}

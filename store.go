@@ -101,6 +101,13 @@ type Store interface {
 	// gives false and no error.
 	ClaimRotation(ctx context.Context, id string, due, next time.Time) (bool, error)
 
+	// ListUnused returns up to limit keys of every tenant that are not
+	// revoked and whose last use (LastUsedAt, or CreatedAt for a key
+	// never used) is strictly before cutoff, by ID ascending, starting
+	// after the ID after ("" for the first call). It may scan the table:
+	// it is meant for a periodic clean-up job, not for requests.
+	ListUnused(ctx context.Context, cutoff time.Time, after string, limit int) ([]*Key, error)
+
 	// Purge deletes keys that stopped working (revoked, expired or out of
 	// grace) strictly before cutoff, and change-feed entries older than
 	// cutoff, oldest Seq first (it stops at the first entry that is not

@@ -93,3 +93,30 @@ func (s *Store) UsageCounts(ctx context.Context, id string, from, to time.Time) 
 	})
 	return out, nil
 }
+
+// ListUnused implements apikey.Store with a scan of every key.
+func (s *Store) ListUnused(ctx context.Context, cutoff time.Time, after string, limit int) ([]*apikey.Key, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	var found []*apikey.Key
+	for id, k := range s.byID {
+		last := k.LastUsedAt
+		if last.IsZero() {
+			last = k.CreatedAt
+		}
+		if id > after && k.RevokedAt.IsZero() && last.Before(cutoff) {
+			found = append(found, k)
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(found, func(a, b *apikey.Key) int { return cmp.Compare(a.ID, b.ID) })
+	if limit > 0 && len(found) > limit {
+		found = found[:limit]
+	}
+	for i, k := range found {
+		found[i] = out(k)
+	}
+	return found, nil
+}

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"fmt"
+	"math"
 	"time"
 
 	"github.com/apikit/apikey"
@@ -79,4 +81,22 @@ func (s *Store) ownerList(tenant string, opts apikey.ListOptions, filter apikey.
 		args = append(args, at, at, at)
 	}
 	return s.lq.listOwner[f][a], append(args, fetch)
+}
+
+// ListUnused implements apikey.Store: a scan in primary-key order from
+// after, filtered on revoked_at and COALESCE(last_used_at, created_at). A
+// limit of zero or less means no limit.
+func (s *Store) ListUnused(ctx context.Context, cutoff time.Time, after string, limit int) ([]*apikey.Key, error) {
+	if limit <= 0 {
+		limit = math.MaxInt32
+	}
+	rows, err := s.db.QueryContext(ctx, s.lq.listUnused, after, s.timeArg(cutoff), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list unused: %w", err)
+	}
+	keys, err := scanKeys(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list unused: %w", err)
+	}
+	return keys, nil
 }

@@ -21,6 +21,7 @@ type lcQueries struct {
 	addUsage    string // day, outcome, n, id: add to a counter of an existing key
 	usageCounts string // id, from, to
 	deleteUsage string // id
+	listUnused  string // after, cutoff, limit
 }
 
 var sqliteLC = lcQueries{
@@ -31,6 +32,8 @@ var sqliteLC = lcQueries{
 		ON CONFLICT (key_id, day, outcome) DO UPDATE SET n = n + excluded.n`,
 	usageCounts: `SELECT day, outcome, n FROM apikey_usage WHERE key_id = ? AND day >= ? AND day < ? ORDER BY day, outcome`,
 	deleteUsage: `DELETE FROM apikey_usage WHERE key_id = ?`,
+	listUnused: selectKeys + ` WHERE id > ? AND revoked_at IS NULL AND COALESCE(last_used_at, created_at) < ?
+		ORDER BY id LIMIT ?`,
 }
 
 var postgresLC = lcQueries{
@@ -41,6 +44,8 @@ var postgresLC = lcQueries{
 		ON CONFLICT (key_id, day, outcome) DO UPDATE SET n = apikey_usage.n + EXCLUDED.n`,
 	usageCounts: `SELECT day, outcome, n FROM apikey_usage WHERE key_id = $1 AND day >= $2 AND day < $3 ORDER BY day, outcome`,
 	deleteUsage: `DELETE FROM apikey_usage WHERE key_id = $1`,
+	listUnused: selectKeys + ` WHERE id > $1 AND revoked_at IS NULL AND COALESCE(last_used_at, created_at) < $2
+		ORDER BY id LIMIT $3`,
 }
 
 var mysqlLC = lcQueries{
@@ -51,6 +56,8 @@ var mysqlLC = lcQueries{
 		ON DUPLICATE KEY UPDATE n = n + VALUES(n)`,
 	usageCounts: `SELECT day, outcome, n FROM apikey_usage WHERE key_id = ? AND day >= ? AND day < ? ORDER BY day, outcome`,
 	deleteUsage: `DELETE FROM apikey_usage WHERE key_id = ?`,
+	listUnused: selectKeys + ` WHERE id > ? AND revoked_at IS NULL AND COALESCE(last_used_at, created_at) < ?
+		ORDER BY id LIMIT ?`,
 }
 
 var dialectLC = map[Dialect]lcQueries{
@@ -95,7 +102,7 @@ func numberPlaceholders(st string) string {
 
 // fields lists every statement of q, for withTable.
 func (q *lcQueries) fields() []*string {
-	out := []*string{&q.deleteKey, &q.updateLifecycle, &q.addUsage, &q.usageCounts, &q.deleteUsage}
+	out := []*string{&q.deleteKey, &q.updateLifecycle, &q.addUsage, &q.usageCounts, &q.deleteUsage, &q.listUnused}
 	for f := range q.listOwner {
 		for a := range q.listOwner[f] {
 			out = append(out, &q.listOwner[f][a])

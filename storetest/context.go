@@ -42,6 +42,7 @@ func testContextCancelled(f *fixture) {
 		{"UsageCounts", func() error { _, err := f.s.UsageCounts(ctx, k.ID, base, at(24*time.Hour)); return err }},
 		{"DueForRotation", func() error { _, err := f.s.DueForRotation(ctx, at(48*time.Hour), 10); return err }},
 		{"ClaimRotation", func() error { _, err := f.s.ClaimRotation(ctx, k.ID, k.NextRotationAt, at(48*time.Hour)); return err }},
+		{"ListUnused", func() error { _, err := f.s.ListUnused(ctx, at(time.Hour), "", 10); return err }},
 		{"Purge", func() error { _, err := f.s.Purge(ctx, at(1000*time.Hour)); return err }},
 		{"Changes", func() error { _, err := f.s.Changes(ctx, 0, 10); return err }},
 		{"LastChange", func() error { _, err := f.s.LastChange(ctx); return err }},

@@ -99,6 +99,7 @@ func groups() []group {
 		{"UsageCounts", usageCountCases},
 		{"DueForRotation", dueCases},
 		{"ClaimRotation", claimCases},
+		{"ListUnused", unusedCases},
 		{"Purge", purgeCases},
 		{"Changes", changesCases},
 		{"Context", contextCases},

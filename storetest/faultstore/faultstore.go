@@ -47,6 +47,7 @@ const (
 	UsageCounts    Method = "UsageCounts"
 	DueForRotation Method = "DueForRotation"
 	ClaimRotation  Method = "ClaimRotation"
+	ListUnused     Method = "ListUnused"
 	Purge          Method = "Purge"
 	Changes        Method = "Changes"
 	LastChange     Method = "LastChange"
@@ -55,7 +56,7 @@ const (
 // Methods lists every Method, in the order of the Store interface.
 var Methods = []Method{
 	Create, Get, GetByLookup, List, Revoke, RevokeAll, Rotate, Update, Delete,
-	UpgradeHash, RecordUsage, UsageCounts, DueForRotation, ClaimRotation, Purge, Changes, LastChange,
+	UpgradeHash, RecordUsage, UsageCounts, DueForRotation, ClaimRotation, ListUnused, Purge, Changes, LastChange,
 }
 
 // kind is what a fault does.

@@ -24,3 +24,13 @@ func (s *Store) UsageCounts(ctx context.Context, id string, from, to time.Time) 
 	}
 	return s.inner.UsageCounts(ctx, id, from, to)
 }
+
+// ListUnused implements apikey.Store.
+func (s *Store) ListUnused(ctx context.Context, cutoff time.Time, after string, limit int) ([]*apikey.Key, error) {
+	c, err := s.enter(ctx, ListUnused)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := s.inner.ListUnused(ctx, cutoff, after, limit)
+	return keys(c, ks), err
+}
