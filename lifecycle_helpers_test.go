@@ -27,3 +27,24 @@ func (s *countingStore) ListUnused(ctx context.Context, cutoff time.Time, after 
 	}
 	return s.inner.ListUnused(ctx, cutoff, after, limit)
 }
+
+func (s *countingStore) ListExpiring(ctx context.Context, o apikey.ExpiringOptions) ([]*apikey.Key, error) {
+	if err := s.count("ListExpiring"); err != nil {
+		return nil, err
+	}
+	return s.inner.ListExpiring(ctx, o)
+}
+
+func (s *countingStore) ClaimNotice(ctx context.Context, id, notice string, at time.Time) (bool, error) {
+	if err := s.count("ClaimNotice"); err != nil {
+		return false, err
+	}
+	return s.inner.ClaimNotice(ctx, id, notice, at)
+}
+
+func (s *countingStore) ReleaseNotice(ctx context.Context, id, notice string) error {
+	if err := s.count("ReleaseNotice"); err != nil {
+		return err
+	}
+	return s.inner.ReleaseNotice(ctx, id, notice)
+}

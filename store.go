@@ -108,6 +108,25 @@ type Store interface {
 	// it is meant for a periodic clean-up job, not for requests.
 	ListUnused(ctx context.Context, cutoff time.Time, after string, limit int) ([]*Key, error)
 
+	// ListExpiring returns up to opts.Limit keys that are not revoked and
+	// not replaced, whose ExpiresAt is set with opts.From <= ExpiresAt <
+	// opts.Before (of opts.Tenant only, when set), ordered by (ExpiresAt,
+	// ID) and starting after the cursor (opts.AfterExpires, opts.AfterID).
+	// Stores index expires_at: the read is a range of that index.
+	ListExpiring(ctx context.Context, opts ExpiringOptions) ([]*Key, error)
+
+	// ClaimNotice records that notice (such as "expiring/168h0m0s/<expiry>")
+	// was sent for key id at at, and reports whether this call recorded it:
+	// of several processes claiming one (id, notice) exactly one gets true,
+	// and a claimed notice stays claimed until ReleaseNotice or Delete. A
+	// missing key gives false and no error.
+	ClaimNotice(ctx context.Context, id, notice string, at time.Time) (bool, error)
+
+	// ReleaseNotice forgets a claimed notice (its delivery failed), so that
+	// a later ClaimNotice can get it again. Releasing an unclaimed notice
+	// does nothing.
+	ReleaseNotice(ctx context.Context, id, notice string) error
+
 	// Purge deletes keys that stopped working (revoked, expired or out of
 	// grace) strictly before cutoff, and change-feed entries older than
 	// cutoff, oldest Seq first (it stops at the first entry that is not
@@ -177,6 +196,20 @@ type Page struct {
 	Keys []*Key
 	// Next is the cursor of the next page, or "" on the last page.
 	Next string
+}
+
+// ExpiringOptions narrows Store.ListExpiring.
+type ExpiringOptions struct {
+	// From and Before bound ExpiresAt: From <= ExpiresAt < Before.
+	From, Before time.Time
+	// Tenant, when not empty, lists only that tenant's keys.
+	Tenant string
+	// AfterExpires and AfterID are the cursor: the ExpiresAt and ID of the
+	// last key of the previous page (zero and "" for the first page).
+	AfterExpires time.Time
+	AfterID      string
+	// Limit is the page size; zero or negative means no limit.
+	Limit int
 }
 
 // Rotation describes one atomic rotation for Store.Rotate.

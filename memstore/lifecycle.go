@@ -24,6 +24,7 @@ func (s *Store) Delete(ctx context.Context, id string, at time.Time) (*apikey.Ke
 	s.appendChange(k, apikey.ChangeDeleted, at)
 	s.remove(k)
 	delete(s.counts, k.ID)
+	delete(s.notices, k.ID)
 	return out(k), nil
 }
 
@@ -119,4 +120,66 @@ func (s *Store) ListUnused(ctx context.Context, cutoff time.Time, after string, 
 		found[i] = out(k)
 	}
 	return found, nil
+}
+
+// ListExpiring implements apikey.Store with a scan of every key.
+func (s *Store) ListExpiring(ctx context.Context, o apikey.ExpiringOptions) ([]*apikey.Key, error) {
+	if err := ctxErr(ctx); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	var found []*apikey.Key
+	for _, k := range s.byID {
+		e := k.ExpiresAt
+		switch {
+		case e.IsZero() || e.Before(o.From) || !e.Before(o.Before):
+		case !k.RevokedAt.IsZero() || k.ReplacedBy != "":
+		case o.Tenant != "" && k.Tenant != o.Tenant:
+		case !o.AfterExpires.IsZero() && (e.Before(o.AfterExpires) || e.Equal(o.AfterExpires) && k.ID <= o.AfterID):
+		default:
+			found = append(found, k)
+		}
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(found, func(a, b *apikey.Key) int {
+		return cmp.Or(a.ExpiresAt.Compare(b.ExpiresAt), cmp.Compare(a.ID, b.ID))
+	})
+	if o.Limit > 0 && len(found) > o.Limit {
+		found = found[:o.Limit]
+	}
+	for i, k := range found {
+		found[i] = out(k)
+	}
+	return found, nil
+}
+
+// ClaimNotice implements apikey.Store.
+func (s *Store) ClaimNotice(ctx context.Context, id, notice string, _ time.Time) (bool, error) {
+	if err := ctxErr(ctx); err != nil {
+		return false, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.byID[id]; !ok || s.notices[id][notice] {
+		return false, nil
+	}
+	if s.notices == nil {
+		s.notices = map[string]map[string]bool{}
+	}
+	if s.notices[id] == nil {
+		s.notices[id] = map[string]bool{}
+	}
+	s.notices[id][notice] = true
+	return true, nil
+}
+
+// ReleaseNotice implements apikey.Store.
+func (s *Store) ReleaseNotice(ctx context.Context, id, notice string) error {
+	if err := ctxErr(ctx); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.notices[id], notice)
+	return nil
 }

@@ -31,6 +31,7 @@ type Store struct {
 	seq      int64
 	trimmed  int64                         // highest Seq removed from changes
 	counts   map[string]map[countKey]int64 // per-day usage counts by key ID (lifecycle.go)
+	notices  map[string]map[string]bool    // claimed notices by key ID (lifecycle.go)
 }
 
 // New returns an empty store.

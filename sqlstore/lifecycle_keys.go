@@ -30,6 +30,9 @@ func (s *Store) Delete(ctx context.Context, id string, at time.Time) (*apikey.Ke
 		if _, err := tx.ExecContext(ctx, s.lq.deleteUsage, id); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, s.lq.deleteNotices, id); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, s.lq.deleteKey, id)
 		return err
 	})

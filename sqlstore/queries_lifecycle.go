@@ -22,6 +22,13 @@ type lcQueries struct {
 	usageCounts string // id, from, to
 	deleteUsage string // id
 	listUnused  string // after, cutoff, limit
+
+	// listExpiring[tenant?]: from, before, afterExp, afterExp, afterID,
+	// [tenant,] limit.
+	listExpiring  [2]string
+	claimNotice   string // id, notice, at, id: insert if absent, for an existing key
+	releaseNotice string // id, notice
+	deleteNotices string // id
 }
 
 var sqliteLC = lcQueries{
@@ -34,6 +41,10 @@ var sqliteLC = lcQueries{
 	deleteUsage: `DELETE FROM apikey_usage WHERE key_id = ?`,
 	listUnused: selectKeys + ` WHERE id > ? AND revoked_at IS NULL AND COALESCE(last_used_at, created_at) < ?
 		ORDER BY id LIMIT ?`,
+	claimNotice: `INSERT INTO apikey_notices (key_id, notice, at) SELECT id, ?, ? FROM apikey_keys WHERE id = ?
+		ON CONFLICT (key_id, notice) DO NOTHING`,
+	releaseNotice: `DELETE FROM apikey_notices WHERE key_id = ? AND notice = ?`,
+	deleteNotices: `DELETE FROM apikey_notices WHERE key_id = ?`,
 }
 
 var postgresLC = lcQueries{
@@ -46,6 +57,10 @@ var postgresLC = lcQueries{
 	deleteUsage: `DELETE FROM apikey_usage WHERE key_id = $1`,
 	listUnused: selectKeys + ` WHERE id > $1 AND revoked_at IS NULL AND COALESCE(last_used_at, created_at) < $2
 		ORDER BY id LIMIT $3`,
+	claimNotice: `INSERT INTO apikey_notices (key_id, notice, at) SELECT id, $1::text, $2::timestamptz FROM apikey_keys WHERE id = $3
+		ON CONFLICT (key_id, notice) DO NOTHING`,
+	releaseNotice: `DELETE FROM apikey_notices WHERE key_id = $1 AND notice = $2`,
+	deleteNotices: `DELETE FROM apikey_notices WHERE key_id = $1`,
 }
 
 var mysqlLC = lcQueries{
@@ -58,12 +73,15 @@ var mysqlLC = lcQueries{
 	deleteUsage: `DELETE FROM apikey_usage WHERE key_id = ?`,
 	listUnused: selectKeys + ` WHERE id > ? AND revoked_at IS NULL AND COALESCE(last_used_at, created_at) < ?
 		ORDER BY id LIMIT ?`,
+	claimNotice:   `INSERT IGNORE INTO apikey_notices (key_id, notice, at) SELECT id, ?, ? FROM apikey_keys WHERE id = ?`,
+	releaseNotice: `DELETE FROM apikey_notices WHERE key_id = ? AND notice = ?`,
+	deleteNotices: `DELETE FROM apikey_notices WHERE key_id = ?`,
 }
 
 var dialectLC = map[Dialect]lcQueries{
-	SQLite:   sqliteLC.withOwnerLists(false),
-	Postgres: postgresLC.withOwnerLists(true),
-	MySQL:    mysqlLC.withOwnerLists(false),
+	SQLite:   sqliteLC.withOwnerLists(false).withExpiringLists(false),
+	Postgres: postgresLC.withOwnerLists(true).withExpiringLists(true),
+	MySQL:    mysqlLC.withOwnerLists(false).withExpiringLists(false),
 }
 
 // withOwnerLists fills listOwner: List with ListOptions.Owner, one range
@@ -80,6 +98,20 @@ func (q lcQueries) withOwnerLists(numbered bool) lcQueries {
 			}
 			q.listOwner[f][a] = st
 		}
+	}
+	return q
+}
+
+// withExpiringLists fills listExpiring: a range of the (expires_at, id)
+// index from the cursor, optionally for one tenant.
+func (q lcQueries) withExpiringLists(numbered bool) lcQueries {
+	for i, tenant := range [2]string{"", ` AND tenant = ?`} {
+		st := selectKeys + ` WHERE expires_at >= ? AND expires_at < ? AND (expires_at > ? OR (expires_at = ? AND id > ?))` +
+			tenant + ` AND revoked_at IS NULL AND replaced_by = '' ORDER BY expires_at, id LIMIT ?`
+		if numbered {
+			st = numberPlaceholders(st)
+		}
+		q.listExpiring[i] = st
 	}
 	return q
 }
@@ -102,7 +134,8 @@ func numberPlaceholders(st string) string {
 
 // fields lists every statement of q, for withTable.
 func (q *lcQueries) fields() []*string {
-	out := []*string{&q.deleteKey, &q.updateLifecycle, &q.addUsage, &q.usageCounts, &q.deleteUsage, &q.listUnused}
+	out := []*string{&q.deleteKey, &q.updateLifecycle, &q.addUsage, &q.usageCounts, &q.deleteUsage, &q.listUnused,
+		&q.listExpiring[0], &q.listExpiring[1], &q.claimNotice, &q.releaseNotice, &q.deleteNotices}
 	for f := range q.listOwner {
 		for a := range q.listOwner[f] {
 			out = append(out, &q.listOwner[f][a])

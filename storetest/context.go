@@ -43,6 +43,12 @@ func testContextCancelled(f *fixture) {
 		{"DueForRotation", func() error { _, err := f.s.DueForRotation(ctx, at(48*time.Hour), 10); return err }},
 		{"ClaimRotation", func() error { _, err := f.s.ClaimRotation(ctx, k.ID, k.NextRotationAt, at(48*time.Hour)); return err }},
 		{"ListUnused", func() error { _, err := f.s.ListUnused(ctx, at(time.Hour), "", 10); return err }},
+		{"ListExpiring", func() error {
+			_, err := f.s.ListExpiring(ctx, apikey.ExpiringOptions{From: base, Before: at(time.Hour)})
+			return err
+		}},
+		{"ClaimNotice", func() error { _, err := f.s.ClaimNotice(ctx, k.ID, "n", base); return err }},
+		{"ReleaseNotice", func() error { return f.s.ReleaseNotice(ctx, k.ID, "n") }},
 		{"Purge", func() error { _, err := f.s.Purge(ctx, at(1000*time.Hour)); return err }},
 		{"Changes", func() error { _, err := f.s.Changes(ctx, 0, 10); return err }},
 		{"LastChange", func() error { _, err := f.s.LastChange(ctx); return err }},

@@ -100,6 +100,8 @@ func groups() []group {
 		{"DueForRotation", dueCases},
 		{"ClaimRotation", claimCases},
 		{"ListUnused", unusedCases},
+		{"ListExpiring", expiringCases},
+		{"Notices", noticeCases},
 		{"Purge", purgeCases},
 		{"Changes", changesCases},
 		{"Context", contextCases},

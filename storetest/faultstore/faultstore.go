@@ -48,6 +48,9 @@ const (
 	DueForRotation Method = "DueForRotation"
 	ClaimRotation  Method = "ClaimRotation"
 	ListUnused     Method = "ListUnused"
+	ListExpiring   Method = "ListExpiring"
+	ClaimNotice    Method = "ClaimNotice"
+	ReleaseNotice  Method = "ReleaseNotice"
 	Purge          Method = "Purge"
 	Changes        Method = "Changes"
 	LastChange     Method = "LastChange"
@@ -56,7 +59,7 @@ const (
 // Methods lists every Method, in the order of the Store interface.
 var Methods = []Method{
 	Create, Get, GetByLookup, List, Revoke, RevokeAll, Rotate, Update, Delete,
-	UpgradeHash, RecordUsage, UsageCounts, DueForRotation, ClaimRotation, ListUnused, Purge, Changes, LastChange,
+	UpgradeHash, RecordUsage, UsageCounts, DueForRotation, ClaimRotation, ListUnused, ListExpiring, ClaimNotice, ReleaseNotice, Purge, Changes, LastChange,
 }
 
 // kind is what a fault does.

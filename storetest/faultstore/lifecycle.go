@@ -34,3 +34,29 @@ func (s *Store) ListUnused(ctx context.Context, cutoff time.Time, after string, 
 	ks, err := s.inner.ListUnused(ctx, cutoff, after, limit)
 	return keys(c, ks), err
 }
+
+// ListExpiring implements apikey.Store.
+func (s *Store) ListExpiring(ctx context.Context, o apikey.ExpiringOptions) ([]*apikey.Key, error) {
+	c, err := s.enter(ctx, ListExpiring)
+	if err != nil {
+		return nil, err
+	}
+	ks, err := s.inner.ListExpiring(ctx, o)
+	return keys(c, ks), err
+}
+
+// ClaimNotice implements apikey.Store.
+func (s *Store) ClaimNotice(ctx context.Context, id, notice string, at time.Time) (bool, error) {
+	if _, err := s.enter(ctx, ClaimNotice); err != nil {
+		return false, err
+	}
+	return s.inner.ClaimNotice(ctx, id, notice, at)
+}
+
+// ReleaseNotice implements apikey.Store.
+func (s *Store) ReleaseNotice(ctx context.Context, id, notice string) error {
+	if _, err := s.enter(ctx, ReleaseNotice); err != nil {
+		return err
+	}
+	return s.inner.ReleaseNotice(ctx, id, notice)
+}

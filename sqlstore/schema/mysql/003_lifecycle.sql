@@ -15,3 +15,11 @@ CREATE TABLE IF NOT EXISTS apikey_usage (
     n       BIGINT NOT NULL,
     PRIMARY KEY (key_id, day, outcome)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;
+
+-- Notices sent about a key (expiring-soon), claimed once across processes.
+CREATE TABLE IF NOT EXISTS apikey_notices (
+    key_id VARBINARY(64) NOT NULL,
+    notice VARBINARY(255) NOT NULL,
+    at     DATETIME(6) NOT NULL,
+    PRIMARY KEY (key_id, notice)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin;

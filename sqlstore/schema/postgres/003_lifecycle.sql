@@ -19,3 +19,11 @@ CREATE TABLE IF NOT EXISTS apikey_usage (
     n       BIGINT NOT NULL,
     PRIMARY KEY (key_id, day, outcome)
 );
+
+-- Notices sent about a key (expiring-soon), claimed once across processes.
+CREATE TABLE IF NOT EXISTS apikey_notices (
+    key_id TEXT COLLATE "C" NOT NULL,
+    notice TEXT COLLATE "C" NOT NULL,
+    at     TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (key_id, notice)
+);

@@ -18,3 +18,11 @@ CREATE TABLE IF NOT EXISTS apikey_usage (
     n       INTEGER NOT NULL,
     PRIMARY KEY (key_id, day, outcome)
 );
+
+-- Notices sent about a key (expiring-soon), claimed once across processes.
+CREATE TABLE IF NOT EXISTS apikey_notices (
+    key_id TEXT NOT NULL,
+    notice TEXT NOT NULL,
+    at     INTEGER NOT NULL,
+    PRIMARY KEY (key_id, notice)
+);
