@@ -32,7 +32,9 @@ type Event struct {
 	Tenant string
 	// Reason is set on EventVerifyFailed: "malformed", "not_found",
 	// "mismatch" (a known selector with a wrong secret), "revoked",
-	// "expired", "grace_ended", "not_yet_valid", "store_unavailable".
+	// "expired", "grace_ended", "not_yet_valid", "store_unavailable". On
+	// EventExpiringSoon it is the lead time (such as "168h0m0s"); on an
+	// EventRevoked of Manager.RevokeUnused, "unused".
 	Reason string
 	// SuccessorID is set on EventRotated.
 	SuccessorID string

@@ -159,6 +159,7 @@ func (a *app) routes(auth *authenticator, dev bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/api-keys", auth.requireManager(a.createKey))
 	mux.Handle("GET /v1/api-keys", auth.requireManager(a.listKeys))
+	mux.Handle("GET /v1/api-keys/expiring", auth.requireManager(a.listExpiring))
 	mux.Handle("DELETE /v1/api-keys/{keyID}", auth.requireManager(a.revokeKey))
 	mux.Handle("POST /v1/api-keys/{keyID}/rotate", auth.requireManager(a.rotateKey))
 	mux.Handle("GET /v1/whoami", auth.require(a.whoamiHandler))
