@@ -33,6 +33,12 @@ type config struct {
 	AdminToken string
 	// RotationCheck is how often due keys are rotated (-rotation-check).
 	RotationCheck time.Duration
+	// SecretScanKeys is the file of the secret scanner's public keys, in
+	// GitHub's format (-secret-scanning-keys); empty: no endpoint.
+	SecretScanKeys string
+	// SecretScanFlag only flags reported keys instead of revoking them
+	// (-secret-scanning-policy flag).
+	SecretScanFlag bool
 
 	// Test hooks: an already opened store and fixed secrets, used instead
 	// of opening DB and loading the secret.
@@ -51,6 +57,7 @@ type app struct {
 	tracker   *apikey.UsageTracker
 	scheduler *apikey.Scheduler
 	log       *slog.Logger
+	leaks     http.Handler // secret scanning reports, or nil (handlers_lifecycle.go)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -149,6 +156,9 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err erro
 		return nil, err
 	}
 	a.closers = append(a.closers, func(context.Context) error { a.scheduler.Stop(); return nil })
+	if a.leaks, err = secretScanHandler(cfg, a.m, log); err != nil {
+		return nil, err
+	}
 	a.handler = a.routes(auth, cfg.Dev)
 	return a, nil
 }
@@ -163,6 +173,9 @@ func (a *app) routes(auth *authenticator, dev bool) http.Handler {
 	mux.Handle("DELETE /v1/api-keys/{keyID}", auth.requireManager(a.revokeKey))
 	mux.Handle("POST /v1/api-keys/{keyID}/rotate", auth.requireManager(a.rotateKey))
 	mux.Handle("GET /v1/whoami", auth.require(a.whoamiHandler))
+	if a.leaks != nil {
+		mux.Handle("POST /v1/secret-scanning/github", a.leaks)
+	}
 	if dev {
 		mux.HandleFunc("POST /dev/clock", a.devClock)
 		mux.HandleFunc("POST /dev/bootstrap", a.devBootstrap)

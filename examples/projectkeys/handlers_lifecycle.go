@@ -1,11 +1,16 @@
 package main
 
 import (
+	"fmt"
+	"log/slog"
 	"net/http"
+	"os"
 	"strconv"
 	"time"
 
+	"github.com/apikit/apikey"
 	"github.com/apikit/apikey/examples/internal/kit"
+	"github.com/apikit/apikey/secretscan"
 )
 
 // expiringPage is the answer of GET /v1/api-keys/expiring.
@@ -62,4 +67,25 @@ func (a *app) listExpiring(w http.ResponseWriter, r *http.Request) {
 		out.NextCursor = &page.Next
 	}
 	kit.WriteJSON(w, http.StatusOK, out)
+}
+
+// secretScanHandler builds the secret scanning endpoint of
+// -secret-scanning-keys, or returns nil without it.
+func secretScanHandler(cfg config, m *apikey.Manager, log *slog.Logger) (http.Handler, error) {
+	if cfg.SecretScanKeys == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(cfg.SecretScanKeys)
+	if err != nil {
+		return nil, fmt.Errorf("-secret-scanning-keys: %w", err)
+	}
+	keys, err := secretscan.ParseGitHubKeys(data)
+	if err != nil {
+		return nil, fmt.Errorf("-secret-scanning-keys: %w", err)
+	}
+	policy := secretscan.Revoke
+	if cfg.SecretScanFlag {
+		policy = secretscan.Flag
+	}
+	return secretscan.New(secretscan.Config{Manager: m, Keys: keys, Policy: policy, Logger: log})
 }

@@ -1,9 +1,22 @@
 package main
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/apikit/apikey/examples/internal/sqltest"
 )
 
 // GET /v1/api-keys/expiring lists a project's working keys expiring within
@@ -42,4 +55,48 @@ func TestListExpiring(t *testing.T) {
 		}
 		e.do(t, "GET", "/v1/api-keys/expiring?project_id=p2", boot, nil).want(t, http.StatusNotFound)
 	})
+}
+
+// POST /v1/secret-scanning/github takes a report signed with a key of
+// -secret-scanning-keys and revokes the reported key; it does not exist
+// without the flag.
+func TestSecretScanningEndpoint(t *testing.T) {
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&priv.PublicKey)
+	keys, _ := json.Marshal(map[string]any{"public_keys": []map[string]any{{
+		"key_identifier": "test-scanner", "is_current": true,
+		"key": string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
+	}}})
+	path := filepath.Join(t.TempDir(), "scanner-keys.json")
+	if err := os.WriteFile(path, keys, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	cfg.SecretScanKeys = path
+	e := newEnv(t, sqltest.SQLiteFile, &cfg)
+	boot := e.bootstrap(t, "p1")
+	k := e.create(t, boot, map[string]any{"project_id": "p1", "name": "leaky", "scopes": []string{"jobs:read"}})
+	e.do(t, "GET", "/v1/whoami", k.Key, nil).want(t, http.StatusOK)
+
+	body, _ := json.Marshal([]map[string]string{{"token": k.Key, "type": "projectkeys_api_key", "url": "https://github.com/o/r/blob/1/.env", "source": "content"}})
+	d := sha256.Sum256(body)
+	sig, _ := ecdsa.SignASN1(rand.Reader, priv, d[:])
+	r := e.do(t, "POST", "/v1/secret-scanning/github", "", body,
+		"Github-Public-Key-Identifier", "test-scanner", "Github-Public-Key-Signature", base64.StdEncoding.EncodeToString(sig)).want(t, http.StatusOK)
+	got := decode[[]map[string]string](t, r)
+	if len(got) != 1 || got[0]["label"] != "true_positive" || got[0]["token_type"] != "projectkeys_api_key" || got[0]["token_hash"] == "" {
+		t.Fatalf("answer %s", r.body)
+	}
+	if strings.Contains(string(r.body), k.Key) {
+		t.Fatal("the answer echoes the token")
+	}
+	e.do(t, "GET", "/v1/whoami", k.Key, nil).want(t, http.StatusUnauthorized)
+	e.do(t, "POST", "/v1/secret-scanning/github", "", body,
+		"Github-Public-Key-Identifier", "test-scanner", "Github-Public-Key-Signature", "AAAA").want(t, http.StatusUnauthorized)
+
+	plain := newEnv(t, sqltest.SQLiteFile, nil)
+	plain.do(t, "POST", "/v1/secret-scanning/github", "", body).want(t, http.StatusNotFound)
 }
