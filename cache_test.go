@@ -511,27 +511,3 @@ func TestCreateDropsNegativeEntry(t *testing.T) {
 	_, err = m.Verify(ctx, r.Token.Reveal())
 	require.NoError(t, err)
 }
-
-// TestSchedulerRotationRefreshesCache checks that a scheduled rotation with
-// no grace drops the old key's entry, like Manager.Rotate.
-func TestSchedulerRotationRefreshesCache(t *testing.T) {
-	ctx := context.Background()
-	r := newRig(t, apikey.WithCache(apikey.CacheOptions{TTL: 24 * time.Hour}))
-	is := r.create(t, time.Hour, "")
-	_, err := r.m.Verify(ctx, is.Token.Reveal())
-	require.NoError(t, err)
-	var successor string
-	s := apikey.NewScheduler(r.m, apikey.WithScheduledGrace(0),
-		apikey.WithDelivery(func(_ context.Context, e apikey.RotationEvent, _ apikey.Secret) error {
-			successor = e.Key.Reveal()
-			return nil
-		}))
-	r.clock.Advance(time.Hour)
-	rep, err := s.RunOnce(ctx)
-	require.NoError(t, err)
-	require.Equal(t, 1, rep.Count(apikey.RotationCommitted))
-	_, err = r.m.Verify(ctx, is.Token.Reveal())
-	require.ErrorIs(t, err, apikey.ErrRevoked)
-	_, err = r.m.Verify(ctx, successor)
-	require.NoError(t, err)
-}

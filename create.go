@@ -113,9 +113,6 @@ func (m *Manager) newKey(p CreateParams, now time.Time) (*Key, error) {
 		return nil, fmt.Errorf("%w: negative rotation interval", ErrInvalid)
 	}
 	if p.RotationWebhookURL != "" {
-		if m.cfg.webhookAEAD == nil {
-			return nil, errNoWebhookKey
-		}
 		if err := m.CheckWebhookURL(p.RotationWebhookURL); err != nil {
 			return nil, err
 		}

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/apikit/apikey/internal/worker"
 )
 
 // Follower defaults.
@@ -61,7 +63,7 @@ type Follower struct {
 	statsMu sync.Mutex
 	stats   FollowerStats
 
-	bg worker // the polling loop
+	bg worker.Worker // the polling loop
 }
 
 // FollowOption configures a Follower. Zero or negative values are ignored
@@ -165,14 +167,14 @@ func (f *Follower) Stats() FollowerStats {
 // poll and the follower positions itself at the first poll that succeeds.
 // Starting a started follower is an error (ErrConflict).
 func (f *Follower) Start(ctx context.Context) error {
-	if f.bg.running() {
+	if f.bg.Running() {
 		return fmt.Errorf("%w: follower already started", ErrConflict)
 	}
 	f.pollMu.Lock()
 	f.positioned = false
 	f.pollMu.Unlock()
 	_ = f.Poll(ctx) // positions; a failure is recorded and retried by the loop
-	return f.bg.start(ctx, "follower", f.loop)
+	return f.bg.Start(ctx, ErrConflict, "follower", f.loop)
 }
 
 func (f *Follower) loop(ctx context.Context) {
@@ -192,7 +194,7 @@ func (f *Follower) loop(ctx context.Context) {
 // Stop ends the loop Start began and waits for it (a poll in progress is
 // cancelled). Stopping a follower that is not running does nothing; it can
 // be started again. Stop it before closing the store's database.
-func (f *Follower) Stop() { f.bg.stop() }
+func (f *Follower) Stop() { f.bg.Stop() }
 
 // Notify asks a started follower to poll now rather than at its next tick.
 // It never blocks; calls that arrive while a poll is pending or running

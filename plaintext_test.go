@@ -92,7 +92,7 @@ func TestNoPlaintext(t *testing.T) {
 		opts := []apikey.Option{
 			apikey.WithPrefix("pgk"), apikey.WithClock(clock), apikey.WithLogger(logger),
 			apikey.WithEventHook(events.hook), apikey.WithCurrentHashVersion(current),
-			apikey.WithWebhookKey(testWebhookKey),
+			testWebhooks(t),
 		}
 		for _, v := range versions {
 			opts = append(opts, apikey.WithPepper(v, map[string][]byte{"v1": pepperV1, "v2": pepperV2}[v]))

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"github.com/apikit/apikey/internal/worker"
 )
 
 // Usage tracking defaults.
@@ -54,7 +56,7 @@ type UsageTracker struct {
 	lifeMu  sync.Mutex
 	started bool
 	closed  bool
-	bg      worker // the flush loop
+	bg      worker.Worker // the flush loop
 }
 
 type usageShard struct {
@@ -278,7 +280,7 @@ func (t *UsageTracker) Start(ctx context.Context) error {
 		return errors.New("apikey: usage tracker already started")
 	}
 	t.started = true
-	return t.bg.start(ctx, "usage tracker", t.run)
+	return t.bg.Start(ctx, ErrConflict, "usage tracker", t.run)
 }
 
 func (t *UsageTracker) run(ctx context.Context) {
@@ -303,7 +305,7 @@ func (t *UsageTracker) run(ctx context.Context) {
 // again only flushes again.
 func (t *UsageTracker) Close(ctx context.Context) error {
 	t.lifeMu.Lock()
-	t.bg.stop()
+	t.bg.Stop()
 	t.closed = true
 	t.lifeMu.Unlock()
 	return t.Flush(ctx)

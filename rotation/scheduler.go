@@ -1,4 +1,4 @@
-package apikey
+package rotation
 
 import (
 	"context"
@@ -7,14 +7,17 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/internal/worker"
 )
 
 // Scheduler defaults.
 const (
-	DefaultRotationCheckInterval = time.Minute
-	DefaultScheduledGrace        = 24 * time.Hour
-	DefaultRotationMaxRetryDelay = time.Hour
-	defaultBatchSize             = 100
+	DefaultCheckInterval = time.Minute
+	DefaultGrace         = 24 * time.Hour
+	DefaultMaxRetryDelay = time.Hour
+	defaultBatchSize     = 100
 )
 
 // Scheduler rotates keys whose NextRotationAt has passed and delivers each
@@ -35,7 +38,7 @@ const (
 // NewScheduler starts nothing; call Start for a background loop, or RunOnce
 // from your own loop. The scheduler reads time from the manager's clock.
 type Scheduler struct {
-	m        *Manager
+	m        *apikey.Manager
 	interval time.Duration
 	grace    time.Duration
 	minRetry time.Duration
@@ -52,110 +55,133 @@ type Scheduler struct {
 	mu       sync.Mutex
 	attempts map[string]int // failed deliveries per key, for the backoff
 
-	bg worker // the check loop
+	bg worker.Worker // the check loop
 }
 
-// SchedulerOption configures a Scheduler. Invalid values (zero or
-// negative durations or sizes) are ignored and the default kept.
-type SchedulerOption func(*Scheduler)
+// Option configures a Scheduler. NewScheduler refuses an invalid value
+// with an error naming the option.
+type Option func(*Scheduler) error
 
-// WithRotationCheckInterval sets how often Start checks for due keys (default one
+// WithCheckInterval sets how often Start checks for due keys (default one
 // minute). It is also the shortest retry delay (so a failed key is retried
-// at the next check), unless WithRotationRetryDelay says otherwise.
-func WithRotationCheckInterval(d time.Duration) SchedulerOption {
-	return func(s *Scheduler) {
-		if d > 0 {
-			s.interval = d
+// at the next check), unless WithRetryDelay says otherwise.
+func WithCheckInterval(d time.Duration) Option {
+	return func(s *Scheduler) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: WithCheckInterval(%v): must be positive", apikey.ErrInvalid, d)
 		}
+		s.interval = d
+		return nil
 	}
 }
 
-// WithScheduledGrace sets how long a rotated-out key keeps working after a
+// WithGrace sets how long a rotated-out key keeps working after a
 // committed scheduled rotation (default 24 h, never past the key's expiry).
 // Zero revokes it at once.
-func WithScheduledGrace(d time.Duration) SchedulerOption {
-	return func(s *Scheduler) {
-		if d >= 0 {
-			s.grace = d
+func WithGrace(d time.Duration) Option {
+	return func(s *Scheduler) error {
+		if d < 0 {
+			return fmt.Errorf("%w: WithGrace(%v): must not be negative", apikey.ErrInvalid, d)
 		}
+		s.grace = d
+		return nil
 	}
 }
 
-// WithRotationRetryDelay sets the backoff after failed deliveries: the first retry
+// WithRetryDelay sets the backoff after failed deliveries: the first retry
 // comes min after a failure, each further one twice as late, up to max
 // (defaults: the check interval and one hour). The delay is also the claim's
 // lease, during which no other process touches the key, so min is raised to
 // the delivery timeout if it is shorter.
-func WithRotationRetryDelay(min, max time.Duration) SchedulerOption {
-	return func(s *Scheduler) {
-		if min > 0 && max >= min {
-			s.minRetry, s.maxRetry = min, max
+func WithRetryDelay(min, max time.Duration) Option {
+	return func(s *Scheduler) error {
+		if min <= 0 || max < min {
+			return fmt.Errorf("%w: WithRetryDelay(%v, %v): need 0 < min <= max", apikey.ErrInvalid, min, max)
 		}
+		s.minRetry, s.maxRetry = min, max
+		return nil
 	}
 }
 
 // WithDelivery replaces the default HTTP webhook delivery, for instance to
 // put successors on a queue or to test without a network.
-func WithDelivery(d Delivery) SchedulerOption {
-	return func(s *Scheduler) {
-		if d != nil {
-			s.deliver, s.webhookOnly = d, false
+func WithDelivery(d Delivery) Option {
+	return func(s *Scheduler) error {
+		if d == nil {
+			return fmt.Errorf("%w: WithDelivery(nil)", apikey.ErrInvalid)
 		}
+		s.deliver, s.webhookOnly = d, false
+		return nil
 	}
 }
 
 // WithDeliveryTimeout bounds one delivery (default 10 s).
-func WithDeliveryTimeout(d time.Duration) SchedulerOption {
-	return func(s *Scheduler) {
-		if d > 0 {
-			s.timeout = d
+func WithDeliveryTimeout(d time.Duration) Option {
+	return func(s *Scheduler) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: WithDeliveryTimeout(%v): must be positive", apikey.ErrInvalid, d)
 		}
+		s.timeout = d
+		return nil
 	}
 }
 
-// WithRotationBatchSize sets how many due keys one check handles at most (default
+// WithBatchSize sets how many due keys one check handles at most (default
 // 100); the rest wait for the next check.
-func WithRotationBatchSize(n int) SchedulerOption {
-	return func(s *Scheduler) {
-		if n > 0 {
-			s.batch = n
+func WithBatchSize(n int) Option {
+	return func(s *Scheduler) error {
+		if n <= 0 {
+			return fmt.Errorf("%w: WithBatchSize(%d): must be positive", apikey.ErrInvalid, n)
 		}
+		s.batch = n
+		return nil
 	}
 }
 
 // NewScheduler returns a scheduler for m's keys. It does no I/O and starts
 // no goroutine. The default delivery POSTs to each key's rotation webhook
-// through NewWebhookClient with the manager's WebhookPolicy.
-func NewScheduler(m *Manager, opts ...SchedulerOption) *Scheduler {
+// through NewWebhookClient with the policy of the manager's Webhooks (the
+// zero WebhookPolicy if they are not this package's). An invalid option is
+// an error (wrapping apikey.ErrInvalid) that names it.
+func NewScheduler(m *apikey.Manager, opts ...Option) (*Scheduler, error) {
+	if m == nil {
+		return nil, fmt.Errorf("%w: NewScheduler: nil manager", apikey.ErrInvalid)
+	}
 	s := &Scheduler{
 		m:           m,
-		interval:    DefaultRotationCheckInterval,
-		grace:       DefaultScheduledGrace,
+		interval:    DefaultCheckInterval,
+		grace:       DefaultGrace,
 		timeout:     DefaultDeliveryTimeout,
 		batch:       defaultBatchSize,
 		webhookOnly: true,
 		attempts:    map[string]int{},
 	}
 	for _, o := range opts {
-		o(s)
+		if err := o(s); err != nil {
+			return nil, err
+		}
 	}
 	if s.minRetry == 0 {
-		s.minRetry, s.maxRetry = s.interval, max(DefaultRotationMaxRetryDelay, s.interval)
+		s.minRetry, s.maxRetry = s.interval, max(DefaultMaxRetryDelay, s.interval)
 	}
 	// The retry delay is the claim's lease: it must outlast a delivery.
 	s.minRetry = max(s.minRetry, s.timeout)
 	s.maxRetry = max(s.maxRetry, s.minRetry)
 	if s.deliver == nil {
-		s.deliver = HTTPDelivery(NewWebhookClient(m.cfg.webhookPolicy, s.timeout))
+		var p WebhookPolicy
+		if w, ok := m.Webhooks().(*Webhooks); ok {
+			p = w.Policy()
+		}
+		s.deliver = HTTPDelivery(NewWebhookClient(p, s.timeout))
 	}
-	return s
+	return s, nil
 }
 
 // Start runs a check at once and then every check interval, in a goroutine,
 // until ctx ends or Stop is called. Starting a started scheduler is an
 // error (ErrConflict).
 func (s *Scheduler) Start(ctx context.Context) error {
-	return s.bg.start(ctx, "scheduler", s.loop)
+	return s.bg.Start(ctx, apikey.ErrConflict, "scheduler", s.loop)
 }
 
 func (s *Scheduler) loop(ctx context.Context) {
@@ -163,7 +189,7 @@ func (s *Scheduler) loop(ctx context.Context) {
 	defer t.Stop()
 	for {
 		if _, err := s.RunOnce(ctx); err != nil && ctx.Err() == nil {
-			s.m.cfg.logger.LogAttrs(ctx, levelWarn, "apikey: rotation check failed", slog.String("error", err.Error()))
+			s.m.Logger().LogAttrs(ctx, slog.LevelWarn, "apikey: rotation check failed", slog.String("error", err.Error()))
 		}
 		select {
 		case <-ctx.Done():
@@ -177,46 +203,46 @@ func (s *Scheduler) loop(ctx context.Context) {
 // cancelled (an unfinished delivery counts as failed, so its successor is
 // revoked) and its bookkeeping completes before Stop returns. Stopping a
 // scheduler that is not running does nothing; it can be started again.
-func (s *Scheduler) Stop() { s.bg.stop() }
+func (s *Scheduler) Stop() { s.bg.Stop() }
 
-// RotationStatus is the outcome of one due key in a check.
-type RotationStatus string
+// Status is the outcome of one due key in a check.
+type Status string
 
-// Rotation outcomes.
+// Outcomes of a due key.
 const (
-	// RotationCommitted: delivered and committed; the old key is in grace.
-	RotationCommitted RotationStatus = "rotated"
-	// RotationFailed: not delivered or not committed; any successor was
+	// Committed: delivered and committed; the old key is in grace.
+	Committed Status = "rotated"
+	// Failed: not delivered or not committed; any successor was
 	// revoked and the key is retried after a backoff.
-	RotationFailed RotationStatus = "failed"
-	// RotationClaimedElsewhere: another scheduler claimed the key first.
-	RotationClaimedElsewhere RotationStatus = "claimed_elsewhere"
-	// RotationUnscheduled: the key cannot be rotated (it expired, or it has
+	Failed Status = "failed"
+	// ClaimedElsewhere: another scheduler claimed the key first.
+	ClaimedElsewhere Status = "claimed_elsewhere"
+	// Unscheduled: the key cannot be rotated (it expired, or it has
 	// no webhook URL for the default delivery); its schedule was cleared.
-	RotationUnscheduled RotationStatus = "unscheduled"
+	Unscheduled Status = "unscheduled"
 )
 
-// RotationResult is what a check did with one due key.
-type RotationResult struct {
+// Result is what a check did with one due key.
+type Result struct {
 	KeyID  string
 	Prefix string
 	Tenant string
 	// SuccessorID is the successor created for the attempt, if any (on
-	// RotationFailed it has been revoked).
+	// Failed it has been revoked).
 	SuccessorID string
-	Status      RotationStatus
+	Status      Status
 	// Err says why a rotation failed; it holds no secret.
 	Err error
 }
 
-// RotationReport is the outcome of one check.
-type RotationReport struct {
+// Report is the outcome of one check.
+type Report struct {
 	// Results has one entry per due key the check found, oldest due first.
-	Results []RotationResult
+	Results []Result
 }
 
 // Count returns how many results have status st.
-func (r RotationReport) Count(st RotationStatus) int {
+func (r Report) Count(st Status) int {
 	n := 0
 	for _, res := range r.Results {
 		if res.Status == st {
@@ -231,14 +257,14 @@ func (r RotationReport) Count(st RotationStatus) int {
 // due keys cannot be listed (ErrStoreUnavailable) or ctx ends before it
 // starts; per-key failures are in the report (and logged). Checks of one
 // Scheduler never overlap; several Schedulers may run at once.
-func (s *Scheduler) RunOnce(ctx context.Context) (RotationReport, error) {
+func (s *Scheduler) RunOnce(ctx context.Context) (Report, error) {
 	s.runMu.Lock()
 	defer s.runMu.Unlock()
-	var rep RotationReport
+	var rep Report
 	if err := ctx.Err(); err != nil {
 		return rep, err
 	}
-	due, err := s.m.store.DueForRotation(ctx, s.m.Now(), s.batch)
+	due, err := s.m.Store().DueForRotation(ctx, s.m.Now(), s.batch)
 	if err != nil {
 		return rep, storeErr("due for rotation", err)
 	}
@@ -252,36 +278,37 @@ func (s *Scheduler) RunOnce(ctx context.Context) (RotationReport, error) {
 }
 
 // rotateOne claims, rotates, delivers and commits or undoes one due key.
-func (s *Scheduler) rotateOne(ctx context.Context, old *Key) RotationResult {
+func (s *Scheduler) rotateOne(ctx context.Context, old *apikey.Key) Result {
 	m := s.m
-	res := RotationResult{KeyID: old.ID, Prefix: old.Prefix, Tenant: old.Tenant}
+	store := m.Store()
+	res := Result{KeyID: old.ID, Prefix: old.Prefix, Tenant: old.Tenant}
 	now := m.Now()
 	if why := s.unschedulable(old, now); why != "" {
-		ok, err := m.store.ClaimRotation(ctx, old.ID, old.NextRotationAt, time.Time{})
+		ok, err := store.ClaimRotation(ctx, old.ID, old.NextRotationAt, time.Time{})
 		switch {
 		case err != nil:
 			return s.failed(ctx, res, storeErr("claim rotation", err))
 		case !ok:
-			res.Status = RotationClaimedElsewhere
+			res.Status = ClaimedElsewhere
 			return res
 		}
 		s.mu.Lock()
 		delete(s.attempts, old.ID)
 		s.mu.Unlock()
-		m.cfg.logger.LogAttrs(ctx, levelWarn, "apikey: scheduled rotation cancelled",
+		m.Logger().LogAttrs(ctx, slog.LevelWarn, "apikey: scheduled rotation cancelled",
 			append(keyAttrs(old), slog.String("reason", why))...)
-		res.Status = RotationUnscheduled
+		res.Status = Unscheduled
 		return res
 	}
-	ok, err := m.store.ClaimRotation(ctx, old.ID, old.NextRotationAt, now.Add(s.retryDelay(old.ID)))
+	ok, err := store.ClaimRotation(ctx, old.ID, old.NextRotationAt, now.Add(s.retryDelay(old.ID)))
 	switch {
 	case err != nil:
 		return s.failed(ctx, res, storeErr("claim rotation", err))
 	case !ok:
-		res.Status = RotationClaimedElsewhere
+		res.Status = ClaimedElsewhere
 		return res
 	}
-	// From here on the work must finish (revoke or commit) even if ctx ends.
+	// From here on the bookkeeping must finish even if ctx ends.
 	bg := context.WithoutCancel(ctx)
 
 	if err := ctx.Err(); err != nil {
@@ -292,54 +319,34 @@ func (s *Scheduler) rotateOne(ctx context.Context, old *Key) RotationResult {
 		if err := m.CheckWebhookURL(old.RotationWebhookURL); err != nil {
 			return s.failed(bg, res, err)
 		}
-	}
-	var secret Secret
-	if len(old.WebhookSecret) > 0 || s.webhookOnly {
-		if secret, err = m.openWebhookSecret(old); err != nil {
-			return s.failed(bg, res, err)
+		if len(old.WebhookSecret) == 0 {
+			return s.failed(bg, res, fmt.Errorf("%w: key %s has no webhook secret", apikey.ErrInvalid, old.ID))
 		}
 	}
-	succ, token, err := m.successor(old, now)
+	res.SuccessorID, err = m.DeliverRotation(ctx, old, s.grace, func(ctx context.Context, r *apikey.Rotated) error {
+		ev := Event{
+			Type: EventType, OldKeyID: r.Old.ID, NewKeyID: r.Key.ID, Key: r.Token,
+			KeyPrefix: r.Key.Prefix, Tenant: r.Old.Tenant, RotatedAt: r.Key.CreatedAt,
+			GraceExpiresAt: r.Old.GraceExpiresAt, Timestamp: r.Key.CreatedAt.Unix(), URL: old.RotationWebhookURL,
+		}
+		dctx, cancel := context.WithTimeout(ctx, s.timeout)
+		defer cancel()
+		return s.deliver(dctx, ev, r.WebhookSecret)
+	})
 	if err != nil {
 		return s.failed(bg, res, err)
-	}
-	err = m.store.Create(bg, succ)
-	m.Invalidate(succ.Lookup) // a negative cache entry must not hide the successor
-	if err != nil {
-		return s.failed(bg, res, storeErr("create successor", err))
-	}
-	res.SuccessorID = succ.ID
-	graceExp, revokedAt := graceEnd(old, now, s.grace)
-	ev := RotationEvent{
-		Type: RotationEventType, OldKeyID: old.ID, NewKeyID: succ.ID, Key: NewSecret(token),
-		KeyPrefix: succ.Prefix, Tenant: old.Tenant, RotatedAt: now, GraceExpiresAt: graceExp,
-		Timestamp: now.Unix(), URL: old.RotationWebhookURL,
-	}
-	dctx, cancel := context.WithTimeout(ctx, s.timeout)
-	err = s.deliver(dctx, ev, secret)
-	cancel()
-	if err != nil {
-		return s.failed(bg, res, fmt.Errorf("delivery: %w", err))
-	}
-	stored, err := m.store.Rotate(bg, Rotation{
-		OldID: old.ID, SuccessorID: succ.ID, GraceExpiresAt: graceExp, RevokedAt: revokedAt, At: now,
-	})
-	m.changed(bg, old.Lookup)
-	if err != nil {
-		return s.failed(bg, res, storeErr("commit rotation", err))
 	}
 	s.mu.Lock()
 	delete(s.attempts, old.ID)
 	s.mu.Unlock()
-	m.rotated(bg, stored, succ, now)
-	res.Status = RotationCommitted
+	res.Status = Committed
 	return res
 }
 
 // unschedulable says why old can never be rotated by this scheduler, or "".
-func (s *Scheduler) unschedulable(old *Key, now time.Time) string {
+func (s *Scheduler) unschedulable(old *apikey.Key, now time.Time) string {
 	switch {
-	case rotatable(old, now) != nil:
+	case old.ReplacedBy != "" || old.StateAt(now) != apikey.StateActive:
 		return old.StateAt(now).String()
 	case s.webhookOnly && old.RotationWebhookURL == "":
 		return "no rotation webhook URL"
@@ -347,32 +354,38 @@ func (s *Scheduler) unschedulable(old *Key, now time.Time) string {
 	return ""
 }
 
-// failed undoes a failed attempt: it revokes the successor (a successor is
-// never left valid without a committed rotation), counts the attempt for
-// the backoff, and logs the reason without secrets.
-func (s *Scheduler) failed(ctx context.Context, res RotationResult, cause error) RotationResult {
-	m := s.m
-	res.Status, res.Err = RotationFailed, cause
+// failed records a failed attempt (the manager has already revoked any
+// successor): it counts the attempt for the backoff and logs the reason
+// without secrets.
+func (s *Scheduler) failed(ctx context.Context, res Result, cause error) Result {
+	res.Status, res.Err = Failed, cause
 	attrs := []slog.Attr{slog.String("key_id", res.KeyID), slog.String("prefix", res.Prefix),
 		slog.String("tenant", res.Tenant), slog.String("error", cause.Error())}
 	if res.SuccessorID != "" {
-		attrs = append(attrs, slogSuccessor(res.SuccessorID))
-		k, err := m.store.Revoke(ctx, res.SuccessorID, m.Now())
-		if err == nil {
-			m.changed(ctx, k.Lookup)
-		}
-		if err != nil {
-			res.Err = errors.Join(cause, fmt.Errorf("revoking successor %s: %w", res.SuccessorID, storeErr("revoke", err)))
-			m.cfg.logger.LogAttrs(ctx, slog.LevelError, "apikey: undelivered successor could not be revoked",
-				append(attrs, slog.String("revoke_error", err.Error()))...)
-		}
+		attrs = append(attrs, slog.String("successor_id", res.SuccessorID))
 	}
 	s.mu.Lock()
 	s.attempts[res.KeyID]++
 	n := s.attempts[res.KeyID]
 	s.mu.Unlock()
-	m.cfg.logger.LogAttrs(ctx, levelWarn, "apikey: scheduled rotation failed", append(attrs, slog.Int("attempt", n))...)
+	s.m.Logger().LogAttrs(ctx, slog.LevelWarn, "apikey: scheduled rotation failed", append(attrs, slog.Int("attempt", n))...)
 	return res
+}
+
+// keyAttrs are the log attributes of a key: never secret material.
+func keyAttrs(k *apikey.Key) []slog.Attr {
+	return []slog.Attr{slog.String("key_id", k.ID), slog.String("prefix", k.Prefix), slog.String("tenant", k.Tenant)}
+}
+
+// storeErr wraps a store failure as the manager does: sentinel errors pass
+// through, anything else becomes apikey.ErrStoreUnavailable.
+func storeErr(op string, err error) error {
+	for _, e := range []error{apikey.ErrNotFound, apikey.ErrConflict, apikey.ErrAlreadyExists, apikey.ErrInvalid} {
+		if errors.Is(err, e) {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: %s: %w", apikey.ErrStoreUnavailable, op, err)
 }
 
 // retryDelay is the claim lease of a key, which is also when it is retried
