@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/apikit/apikey"
-	"github.com/apikit/apikey/rotation"
 	"github.com/apikit/apikey/memstore"
+	"github.com/apikit/apikey/rotation"
 )
 
 // Peppers of the hash versions the tests register.

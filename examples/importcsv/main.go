@@ -41,6 +41,7 @@ import (
 	"strings"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/legacy"
 )
 
 // legacyVersion is the hash version imported keys are stored under until
@@ -84,7 +85,7 @@ func run(args []string, getenv func(string) string, stdin io.Reader, stdout, std
 	m, err := apikey.New(store,
 		apikey.WithPrefix(*prefix),
 		apikey.WithPepper("v1", pepper),
-		apikey.WithLegacyImport(apikey.LegacySHA256(legacyVersion)),
+		apikey.WithLegacyImport(legacy.SHA256(legacyVersion)),
 	)
 	if err != nil {
 		fmt.Fprintf(stderr, "importcsv: %v\n", err)

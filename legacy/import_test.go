@@ -1,4 +1,4 @@
-package apikey_test
+package legacy_test
 
 import (
 	"context"
@@ -14,16 +14,17 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/legacy"
 )
 
 func importRig(t *testing.T) *legacyRig {
 	t.Helper()
-	bs, err := apikey.LegacyBcrypt("bcrypt", apikey.LookupBefore("."))
+	bs, err := legacy.Bcrypt("bcrypt", legacy.LookupBefore("."))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Most specific first: SHA-256 claims every token, bcrypt only those with a ".".
-	return newLegacyRig(t, apikey.WithLegacyImport(bs), apikey.WithLegacyImport(apikey.LegacySHA256("sha256")),
+	return newLegacyRig(t, apikey.WithLegacyImport(bs), apikey.WithLegacyImport(legacy.SHA256("sha256")),
 		apikey.WithEnvironments("live", "test"))
 }
 
