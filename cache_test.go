@@ -405,7 +405,7 @@ func TestInvalidationPublisher(t *testing.T) {
 		}},
 		{"update", func(m *apikey.Manager, k *apikey.Key) error {
 			name := "renamed"
-			_, err := m.Update(ctx, k.Tenant, k.ID, apikey.Update{Name: &name})
+			_, err := m.Update(ctx, k.Tenant, k.ID, apikey.UpdateParams{Name: &name})
 			return err
 		}},
 	}
@@ -434,7 +434,7 @@ func TestManagerChangesRefreshTheCache(t *testing.T) {
 	_, err := m.Verify(ctx, tok)
 	require.NoError(t, err)
 	scopes := []string{"jobs:write"}
-	_, err = m.Update(ctx, "acme", is.Key.ID, apikey.Update{Scopes: &scopes})
+	_, err = m.Update(ctx, "acme", is.Key.ID, apikey.UpdateParams{Scopes: &scopes})
 	require.NoError(t, err)
 	k, err := m.Verify(ctx, tok)
 	require.NoError(t, err)

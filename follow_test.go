@@ -79,7 +79,7 @@ var followChanges = []struct {
 	}, apikey.ErrRevoked},
 	{"update scopes", func(t *testing.T, a *fixture, k *apikey.Key) {
 		scopes := []string{"jobs:write"}
-		if _, err := a.m.Update(context.Background(), k.Tenant, k.ID, apikey.Update{Scopes: &scopes}); err != nil {
+		if _, err := a.m.Update(context.Background(), k.Tenant, k.ID, apikey.UpdateParams{Scopes: &scopes}); err != nil {
 			t.Fatalf("Update: %v", err)
 		}
 	}, nil},
@@ -306,7 +306,7 @@ func TestFollowerTrimmedFeedEmptiesCache(t *testing.T) {
 	b.mustVerify(t, k1.Token.Reveal())
 	b.mustVerify(t, k2.Token.Reveal())
 	scopes := []string{"jobs:write"}
-	if _, err := a.m.Update(ctx, "ws_1", k1.Key.ID, apikey.Update{Scopes: &scopes}); err != nil {
+	if _, err := a.m.Update(ctx, "ws_1", k1.Key.ID, apikey.UpdateParams{Scopes: &scopes}); err != nil {
 		t.Fatalf("Update: %v", err)
 	}
 	// The update's entry is purged before b reads it.

@@ -83,8 +83,8 @@ func (m *Manager) Import(ctx context.Context, p ImportParams) (*Key, error) {
 
 // importKey validates p and builds the record.
 func (m *Manager) importKey(p ImportParams) (*Key, error) {
-	if err := checkTenant(p.Tenant); err != nil || p.Tenant == AllTenants {
-		return nil, fmt.Errorf("%w: tenant must be 1-%d bytes and not %q", ErrInvalid, maxTenantLen, AllTenants)
+	if err := checkTenant(p.Tenant); err != nil || p.Tenant == reservedTenant {
+		return nil, fmt.Errorf("%w: tenant must be 1-%d bytes and not %q", ErrInvalid, maxTenantLen, reservedTenant)
 	}
 	if len(p.Name) > maxKeyNameLen {
 		return nil, fmt.Errorf("%w: name longer than %d bytes", ErrInvalid, maxKeyNameLen)

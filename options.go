@@ -195,8 +195,8 @@ func WithMaxLifetime(d time.Duration) Option {
 	}
 }
 
-// WithGrace sets the grace period Rotate uses when asked for DefaultGrace
-// (default one hour) and the longest grace it accepts (default 30 days).
+// WithGrace sets the default grace period (Manager.DefaultGrace, one hour
+// unless set) and the longest grace it accepts (default 30 days).
 // A long grace keeps a possibly leaked key alive; keep the maximum short.
 func WithGrace(def, max time.Duration) Option {
 	return func(c *config) error {

@@ -159,7 +159,7 @@ func TestNoPlaintext(t *testing.T) {
 	returned = append(returned, r, *r, r.Old)
 	keep(m.Verify(ctx, ta))
 	keep(m.Verify(ctx, r.Token.Reveal()))
-	keep(m.Update(ctx, "acme", b.Key.ID, apikey.Update{Name: ptr("b2"), Scopes: &[]string{"x:y"}}))
+	keep(m.Update(ctx, "acme", b.Key.ID, apikey.UpdateParams{Name: ptr("b2"), Scopes: &[]string{"x:y"}}))
 	keep(m.Revoke(ctx, "acme", b.Key.ID))
 	keep(m.Verify(ctx, b.Token.Reveal()))
 	clock.Advance(time.Hour)

@@ -126,7 +126,7 @@ type ListFilter int
 // List filters. "Active" is judged at ListOptions.At exactly as
 // Key.StateAt judges it (a RevokedAt after At still counts as active).
 const (
-	ListAll     ListFilter = iota // every key
+	ListAny     ListFilter = iota // every key, in any state
 	ListActive                    // not revoked, not expired, not out of grace
 	ListRevoked                   // revoked (RevokedAt set)
 )

@@ -79,7 +79,7 @@ type UsageOption func(*UsageTracker) error
 func WithUsageInterval(d time.Duration) UsageOption {
 	return func(t *UsageTracker) error {
 		if d <= 0 {
-			return fmt.Errorf("%w: usage interval must be positive", ErrInvalid)
+			return fmt.Errorf("%w: WithUsageInterval(%v): must be positive", ErrInvalid, d)
 		}
 		t.interval = d
 		return nil
@@ -92,7 +92,7 @@ func WithUsageInterval(d time.Duration) UsageOption {
 func WithUsageMaxPending(n int) UsageOption {
 	return func(t *UsageTracker) error {
 		if n <= 0 {
-			return fmt.Errorf("%w: max pending keys must be positive", ErrInvalid)
+			return fmt.Errorf("%w: WithUsageMaxPending(%d): must be positive", ErrInvalid, n)
 		}
 		t.maxPending = int64(n)
 		return nil
@@ -104,7 +104,7 @@ func WithUsageMaxPending(n int) UsageOption {
 func WithUsageBatchSize(n int) UsageOption {
 	return func(t *UsageTracker) error {
 		if n <= 0 {
-			return fmt.Errorf("%w: usage batch size must be positive", ErrInvalid)
+			return fmt.Errorf("%w: WithUsageBatchSize(%d): must be positive", ErrInvalid, n)
 		}
 		t.batchSize = n
 		return nil

@@ -44,7 +44,7 @@ func TestImportValidation(t *testing.T) {
 		edit func(p *apikey.ImportParams)
 	}{
 		{"no tenant", func(p *apikey.ImportParams) { p.Tenant = "" }},
-		{"all tenants", func(p *apikey.ImportParams) { p.Tenant = apikey.AllTenants }},
+		{"reserved tenant", func(p *apikey.ImportParams) { p.Tenant = "*" }},
 		{"long name", func(p *apikey.ImportParams) { p.Name = strings.Repeat("n", 257) }},
 		{"long display prefix", func(p *apikey.ImportParams) { p.Prefix = strings.Repeat("p", 33) }},
 		{"unknown environment", func(p *apikey.ImportParams) { p.Environment = "staging" }},

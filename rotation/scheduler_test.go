@@ -454,7 +454,7 @@ func TestManualRotationKeepsWebhookSecret(t *testing.T) {
 	rc := newReceiver(t)
 	ctx := context.Background()
 	is := r.create(t, day, rc.srv.URL)
-	rot, err := r.m.Rotate(ctx, "p1", is.Key.ID, apikey.DefaultGrace)
+	rot, err := r.m.Rotate(ctx, "p1", is.Key.ID, r.m.DefaultGrace())
 	if err != nil {
 		t.Fatal(err)
 	}

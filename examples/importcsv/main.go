@@ -172,7 +172,7 @@ func verifyTokens(ctx context.Context, m *apikey.Manager, r io.Reader, w io.Writ
 			continue
 		}
 		version := k.HashVersion
-		if stored, err := m.Get(ctx, apikey.AllTenants, k.ID); err == nil {
+		if stored, err := m.GetByID(ctx, k.ID); err == nil {
 			version = stored.HashVersion
 		}
 		fmt.Fprintf(w, "token %d: ok: key %s (%s) of %s, stored under %s\n", n, k.ID, k.Prefix, k.Tenant, version)

@@ -74,7 +74,7 @@ func secretsSession(t *testing.T, store apikey.Store) (secrets, prefixes []strin
 	}
 	keep(&rot.Issued)
 	name := "renamed"
-	if _, err := m.Update(ctx, "acme", ids[1], apikey.Update{Name: &name}); err != nil {
+	if _, err := m.Update(ctx, "acme", ids[1], apikey.UpdateParams{Name: &name}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := m.Revoke(ctx, "acme", ids[2]); err != nil {

@@ -103,7 +103,7 @@ func TestSchedulersRotateOnce(t *testing.T) {
 					t.Errorf("key %s not marked replaced after its rotation", id)
 				}
 			}
-			all, err := creator.ListAll(ctx, "p1", apikey.ListAll)
+			all, err := creator.ListAll(ctx, "p1", apikey.ListAny)
 			if err != nil {
 				t.Fatal(err)
 			}

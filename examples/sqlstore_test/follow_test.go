@@ -184,7 +184,7 @@ func TestFollowerTrimmedFeedAcrossPools(t *testing.T) {
 					t.Fatal(err)
 				}
 				scopes := []string{"jobs:write"}
-				if _, err := a.Update(ctx, "ws_1", is.Key.ID, apikey.Update{Scopes: &scopes}); err != nil {
+				if _, err := a.Update(ctx, "ws_1", is.Key.ID, apikey.UpdateParams{Scopes: &scopes}); err != nil {
 					t.Fatal(err)
 				}
 			}
