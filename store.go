@@ -171,6 +171,7 @@ type Rotation struct {
 }
 
 // Update lists the fields Store.Update changes; nil fields are left alone.
+// (Manager.Update takes UpdateParams and fills in At.)
 type Update struct {
 	// At is when the update happens (stamps the change-feed entry).
 	At       time.Time
