@@ -5,7 +5,7 @@ import (
 	"errors"
 )
 
-// Delete removes key id of tenant (AllTenants for any) for good, as a user
+// Delete removes key id of tenant for good, as a user
 // deleting a key expects, and returns the record as it was last stored
 // (revoked). It first revokes the key, so that a failure halfway leaves it
 // refused rather than working, then deletes it; the store's change feed

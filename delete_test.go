@@ -33,7 +33,7 @@ func TestDelete(t *testing.T) {
 	if _, err := f.m.Get(ctx, "ws_1", is.Key.ID); !errors.Is(err, apikey.ErrNotFound) {
 		t.Errorf("Get after Delete: %v, want ErrNotFound", err)
 	}
-	keys, err := f.m.ListAll(ctx, "ws_1", apikey.ListAll)
+	keys, err := f.m.ListAll(ctx, "ws_1", apikey.ListAny)
 	if err != nil || len(keys) != 1 || keys[0].ID != keep.Key.ID {
 		t.Errorf("ListAll after Delete = %v, %v; want only the other key", keys, err)
 	}

@@ -29,7 +29,7 @@ func ExampleManager_Delete() {
 	}
 	_, err = m.Verify(ctx, issued.Token.Reveal())
 	fmt.Println("refused as unknown:", errors.Is(err, apikey.ErrNotFound))
-	keys, _ := m.ListAll(ctx, "acme", apikey.ListAll)
+	keys, _ := m.ListAll(ctx, "acme", apikey.ListAny)
 	fmt.Println("keys left:", len(keys))
 	// Output:
 	// refused as unknown: true
@@ -86,7 +86,7 @@ func ExampleWithRole() {
 }
 
 // Shorten a key's life, and give another a start time.
-func ExampleUpdate_expiry() {
+func ExampleUpdateParams_expiry() {
 	ctx := context.Background()
 	clock := apikey.NewManualClock(time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC))
 	m, err := apikey.New(memstore.New(), apikey.WithPepper("v1", examplePepper), apikey.WithClock(clock),
@@ -99,7 +99,7 @@ func ExampleUpdate_expiry() {
 		panic(err)
 	}
 	end := clock.Now().Add(7 * 24 * time.Hour)
-	k, err := m.Update(ctx, "acme", issued.Key.ID, apikey.Update{ExpiresAt: &end})
+	k, err := m.Update(ctx, "acme", issued.Key.ID, apikey.UpdateParams{ExpiresAt: &end})
 	if err != nil {
 		panic(err)
 	}

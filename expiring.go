@@ -23,14 +23,17 @@ type ExpiringPage struct {
 	Next string
 }
 
-// ListExpiring returns one page of the working keys of tenant (AllTenants
-// for every tenant) that expire after now and before before, soonest first
+// ListExpiring returns one page of the working keys of tenant ("" for
+// every tenant: operator paths only) that expire after now and before
+// before, soonest first
 // (then by ID). Pass the returned Next as cursor for the next page ("" for
 // the first); limit is the page size (1 to 1000; 0 means 100). The read is
 // a range of the store's expiry index.
 func (m *Manager) ListExpiring(ctx context.Context, tenant string, before time.Time, cursor string, limit int) (ExpiringPage, error) {
-	if err := checkTenant(tenant); err != nil {
-		return ExpiringPage{}, err
+	if tenant != "" {
+		if err := checkTenant(tenant); err != nil {
+			return ExpiringPage{}, err
+		}
 	}
 	switch {
 	case limit == 0:
@@ -38,10 +41,7 @@ func (m *Manager) ListExpiring(ctx context.Context, tenant string, before time.T
 	case limit < 0 || limit > 1000:
 		return ExpiringPage{}, fmt.Errorf("%w: limit must be 1-1000", ErrInvalid)
 	}
-	opts := ExpiringOptions{From: m.Now(), Before: normTime(before), Limit: limit + 1}
-	if tenant != AllTenants {
-		opts.Tenant = tenant
-	}
+	opts := ExpiringOptions{From: m.Now(), Before: normTime(before), Limit: limit + 1, Tenant: tenant}
 	if cursor != "" {
 		exp, id, ok := parseExpiringCursor(cursor)
 		if !ok {
@@ -102,7 +102,8 @@ type ExpiryNotifier struct {
 // NewExpiryNotifier returns a notifier for m calling notify for each
 // notice, with the given lead times (at least one, each positive; for
 // example 7*24*time.Hour and 24*time.Hour). notify runs synchronously
-// within RunOnce; a nil notify only emits the EventExpiringSoon audit
+// within RunOnce (rotation.ExpiryWebhook delivers through the key's
+// signed webhook); a nil notify only emits the EventExpiringSoon audit
 // event (m's event hook receives it in every case).
 func NewExpiryNotifier(m *Manager, notify func(context.Context, ExpiryNotice) error, leads ...time.Duration) (*ExpiryNotifier, error) {
 	if m == nil {

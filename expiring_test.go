@@ -86,7 +86,7 @@ func TestExpiryNotifier(t *testing.T) {
 
 	// A changed expiry is a new expiry: its notices are due again.
 	newExp := f.m.Now().Add(3 * oneDay)
-	if _, err := f.m.Update(ctx, "ws_1", a.Key.ID, apikey.Update{ExpiresAt: &newExp}); err != nil {
+	if _, err := f.m.Update(ctx, "ws_1", a.Key.ID, apikey.UpdateParams{ExpiresAt: &newExp}); err != nil {
 		t.Fatal(err)
 	}
 	run(map[string]int{id(a, 7*oneDay): 1}, 1, 0)
@@ -165,7 +165,7 @@ func TestListExpiring(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("ListExpiring pages = %v, want %v (soonest first)", got, want)
 	}
-	all, err := f.m.ListExpiring(ctx, apikey.AllTenants, t0.Add(7*oneDay), "", 100)
+	all, err := f.m.ListExpiring(ctx, "", t0.Add(7*oneDay), "", 100)
 	if err != nil || len(all.Keys) != 6 {
 		t.Errorf("ListExpiring of all tenants = %d keys, %v; want 6", len(all.Keys), err)
 	}

@@ -34,7 +34,7 @@ func TestUpdateExpiry(t *testing.T) {
 		{"at the maximum lifetime from creation", t0.Add(maxLife), nil},
 		{"shortened", t0.Add(2 * time.Hour), nil},
 	} {
-		k, err := f.m.Update(ctx, "ws_1", is.Key.ID, apikey.Update{ExpiresAt: ptrTime(tc.exp)})
+		k, err := f.m.Update(ctx, "ws_1", is.Key.ID, apikey.UpdateParams{ExpiresAt: ptrTime(tc.exp)})
 		switch {
 		case tc.want != nil && !errors.Is(err, tc.want):
 			t.Errorf("%s: Update = %v, want %v", tc.name, err, tc.want)
@@ -49,7 +49,7 @@ func TestUpdateExpiry(t *testing.T) {
 	f.clock.Advance(time.Hour)
 	f.verifyErr(t, tok, apikey.ErrExpired)
 	// An expired key stays dead.
-	if _, err := f.m.Update(ctx, "ws_1", is.Key.ID, apikey.Update{ExpiresAt: ptrTime(t0.Add(48 * time.Hour))}); !errors.Is(err, apikey.ErrConflict) {
+	if _, err := f.m.Update(ctx, "ws_1", is.Key.ID, apikey.UpdateParams{ExpiresAt: ptrTime(t0.Add(48 * time.Hour))}); !errors.Is(err, apikey.ErrConflict) {
 		t.Errorf("extending an expired key: %v, want ErrConflict", err)
 	}
 	f.verifyErr(t, tok, apikey.ErrExpired)
@@ -59,7 +59,7 @@ func TestUpdateExpiryRemovedWithoutMaximum(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t)
 	is := f.create(t, "ws_1", apikey.CreateParams{ExpiresAt: t0.Add(time.Hour)})
-	k, err := f.m.Update(ctx, "ws_1", is.Key.ID, apikey.Update{ExpiresAt: ptrTime(time.Time{})})
+	k, err := f.m.Update(ctx, "ws_1", is.Key.ID, apikey.UpdateParams{ExpiresAt: ptrTime(time.Time{})})
 	if err != nil || !k.ExpiresAt.IsZero() {
 		t.Fatalf("removing the expiry: %v, expires %v", err, k.ExpiresAt)
 	}
@@ -102,14 +102,14 @@ func TestNotBefore(t *testing.T) {
 
 	// Moving it later refuses the key again at once (cache included);
 	// removing it lets it through.
-	if _, err := f.m.Update(ctx, "ws_1", is.Key.ID, apikey.Update{NotBefore: ptrTime(t0.Add(2 * time.Hour))}); err != nil {
+	if _, err := f.m.Update(ctx, "ws_1", is.Key.ID, apikey.UpdateParams{NotBefore: ptrTime(t0.Add(2 * time.Hour))}); err != nil {
 		t.Fatal(err)
 	}
 	f.verifyErr(t, tok, apikey.ErrNotYetValid)
-	if _, err := f.m.Update(ctx, "ws_1", is.Key.ID, apikey.Update{NotBefore: ptrTime(t0.Add(4 * time.Hour))}); !errors.Is(err, apikey.ErrInvalid) {
+	if _, err := f.m.Update(ctx, "ws_1", is.Key.ID, apikey.UpdateParams{NotBefore: ptrTime(t0.Add(4 * time.Hour))}); !errors.Is(err, apikey.ErrInvalid) {
 		t.Errorf("not-before after the expiry: %v, want ErrInvalid", err)
 	}
-	if _, err := f.m.Update(ctx, "ws_1", is.Key.ID, apikey.Update{NotBefore: ptrTime(time.Time{})}); err != nil {
+	if _, err := f.m.Update(ctx, "ws_1", is.Key.ID, apikey.UpdateParams{NotBefore: ptrTime(time.Time{})}); err != nil {
 		t.Fatal(err)
 	}
 	f.mustVerify(t, tok)
@@ -147,14 +147,14 @@ func TestNotBeforeHTTP(t *testing.T) {
 func TestFollowerSeesExpiryChange(t *testing.T) {
 	ctx := context.Background()
 	a, b := twoProcesses(t)
-	fl := apikey.NewFollower(b.m)
+	fl := newFollower(t, b.m)
 	if err := fl.Poll(ctx); err != nil {
 		t.Fatal(err)
 	}
 	is := a.create(t, "ws_1", apikey.CreateParams{})
 	tok := is.Token.Reveal()
 	b.mustVerify(t, tok)
-	if _, err := a.m.Update(ctx, "ws_1", is.Key.ID, apikey.Update{NotBefore: ptrTime(t0.Add(time.Hour))}); err != nil {
+	if _, err := a.m.Update(ctx, "ws_1", is.Key.ID, apikey.UpdateParams{NotBefore: ptrTime(t0.Add(time.Hour))}); err != nil {
 		t.Fatal(err)
 	}
 	b.mustVerify(t, tok) // cached, no poll yet

@@ -47,7 +47,8 @@ func (m *Manager) Identify(ctx context.Context, token string) (*Key, error) {
 	return k, nil
 }
 
-// ReportLeak records that key id of tenant (AllTenants for any) leaked,
+// ReportLeak records that key id of tenant leaked (use the tenant of the
+// key Identify returned),
 // found at where (a short label such as "github:content"; never the
 // token). It logs the report, emits EventLeaked and, when revoke is set,
 // revokes the key (emitting EventRevoked as Revoke does). It returns the
@@ -66,5 +67,5 @@ func (m *Manager) ReportLeak(ctx context.Context, tenant, id, where string, revo
 	if !revoke {
 		return k, nil
 	}
-	return m.Revoke(ctx, AllTenants, id)
+	return m.Revoke(ctx, k.Tenant, id)
 }

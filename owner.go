@@ -13,8 +13,8 @@ const EventRevokedOwner EventKind = "revoked_owner"
 // ListOwner returns every key of owner in tenant, newest first, filtered
 // by filter (judged at the manager's clock).
 func (m *Manager) ListOwner(ctx context.Context, tenant, owner string, filter ListFilter) ([]*Key, error) {
-	if err := checkTenant(tenant); err != nil || tenant == AllTenants {
-		return nil, fmt.Errorf("%w: list by owner needs one tenant", ErrInvalid)
+	if err := checkTenant(tenant); err != nil {
+		return nil, err
 	}
 	if owner == "" {
 		return nil, fmt.Errorf("%w: empty owner", ErrInvalid)
@@ -43,7 +43,7 @@ func (m *Manager) ListOwner(ctx context.Context, tenant, owner string, filter Li
 // refused by this manager's next verify and reach other processes through
 // the change feed. It emits one EventRevokedOwner.
 func (m *Manager) RevokeOwner(ctx context.Context, tenant, owner string) ([]*Key, error) {
-	keys, err := m.ListOwner(ctx, tenant, owner, ListAll)
+	keys, err := m.ListOwner(ctx, tenant, owner, ListAny)
 	if err != nil {
 		return nil, err
 	}

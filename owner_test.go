@@ -55,7 +55,7 @@ func TestOwnerListAndRevoke(t *testing.T) {
 		evs[0].Tenant != "ws_1" || len(evs[0].KeyIDs) != 1 || evs[0].KeyIDs[0] != a2.Key.ID {
 		t.Errorf("events = %+v, want one revoked_owner naming a2", evs)
 	}
-	for _, bad := range []struct{ tenant, owner string }{{"ws_1", ""}, {apikey.AllTenants, "usr_alice"}} {
+	for _, bad := range []struct{ tenant, owner string }{{"ws_1", ""}, {"*", "usr_alice"}} {
 		if _, err := f.m.RevokeOwner(ctx, bad.tenant, bad.owner); !errors.Is(err, apikey.ErrInvalid) {
 			t.Errorf("RevokeOwner(%q, %q) = %v, want ErrInvalid", bad.tenant, bad.owner, err)
 		}
@@ -72,12 +72,12 @@ func TestOwnerValidation(t *testing.T) {
 	}
 	is := f.create(t, "ws_1", apikey.CreateParams{Owner: "usr_alice"})
 	owner := "ext|okta|42"
-	k, err := f.m.Update(ctx, "ws_1", is.Key.ID, apikey.Update{Owner: &owner})
+	k, err := f.m.Update(ctx, "ws_1", is.Key.ID, apikey.UpdateParams{Owner: &owner})
 	if err != nil || k.Owner != owner {
 		t.Fatalf("Update owner: %v, %q", err, k.Owner)
 	}
 	bad := "a\x00b"
-	if _, err := f.m.Update(ctx, "ws_1", is.Key.ID, apikey.Update{Owner: &bad}); !errors.Is(err, apikey.ErrInvalid) {
+	if _, err := f.m.Update(ctx, "ws_1", is.Key.ID, apikey.UpdateParams{Owner: &bad}); !errors.Is(err, apikey.ErrInvalid) {
 		t.Errorf("Update with a control character: %v, want ErrInvalid", err)
 	}
 }

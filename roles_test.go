@@ -52,7 +52,7 @@ func TestRolesExpandAtCreateAndUpdate(t *testing.T) {
 		t.Errorf("verified scopes %v", k.Scopes)
 	}
 	scopes := []string{"admin"}
-	up, err := f.m.Update(ctx, "p1", is.Key.ID, apikey.Update{Scopes: &scopes})
+	up, err := f.m.Update(ctx, "p1", is.Key.ID, apikey.UpdateParams{Scopes: &scopes})
 	if err != nil {
 		t.Fatalf("Update to admin: %v", err)
 	}

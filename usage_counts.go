@@ -51,7 +51,7 @@ func validOutcome(s string) bool {
 }
 
 // UsageCounts returns the per-day request counts of key id of tenant
-// (AllTenants for any) for the UTC days from the day of from to the day of
+// for the UTC days from the day of from to the day of
 // to, both included (pass one instant for one day), ordered by day then
 // outcome. Days without
 // requests are absent. The counts are those the UsageTracker flushed:

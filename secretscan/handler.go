@@ -177,7 +177,7 @@ func (h *Handler) handle(ctx context.Context, rep report) (string, error) {
 		return "", err
 	}
 	where := truncate("secret_scanning:"+rep.Source, 128)
-	stored, err := m.ReportLeak(ctx, apikey.AllTenants, k.ID, where, h.cfg.Policy == Revoke)
+	stored, err := m.ReportLeak(ctx, k.Tenant, k.ID, where, h.cfg.Policy == Revoke)
 	if errors.Is(err, apikey.ErrNotFound) { // deleted meanwhile
 		return TruePositive, nil
 	}

@@ -1,4 +1,4 @@
-package apikey
+package rotation
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/apikit/apikey"
 )
 
 // ExpiringEventType is the "event" field of an expiry-notice webhook.
@@ -26,7 +28,7 @@ type expiringPayload struct {
 	Timestamp   int64     `json:"timestamp"`
 }
 
-// ExpiryWebhook returns a notify function for NewExpiryNotifier that
+// ExpiryWebhook returns a notify function for apikey.NewExpiryNotifier that
 // delivers each notice through the key's signed webhook, the machinery of
 // scheduled rotation: a POST of
 //
@@ -40,13 +42,17 @@ type expiringPayload struct {
 // address checks. A key without a webhook URL is skipped (nil: the audit
 // event alone reports it). Only a 2xx answer counts as delivered; the
 // error of a failed one never holds the URL. The body holds no token.
-func ExpiryWebhook(m *Manager, c *http.Client) func(context.Context, ExpiryNotice) error {
-	return func(ctx context.Context, n ExpiryNotice) error {
+func ExpiryWebhook(m *apikey.Manager, c *http.Client) func(context.Context, apikey.ExpiryNotice) error {
+	return func(ctx context.Context, n apikey.ExpiryNotice) error {
 		k := n.Key
 		if k.RotationWebhookURL == "" {
 			return nil
 		}
-		secret, err := m.openWebhookSecret(k)
+		w := m.Webhooks()
+		if w == nil {
+			return fmt.Errorf("%w: the manager has no webhooks (apikey.WithWebhooks)", apikey.ErrInvalid)
+		}
+		secret, err := w.Open(k.ID, k.WebhookSecret)
 		if err != nil {
 			return err
 		}
