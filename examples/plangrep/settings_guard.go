@@ -19,10 +19,12 @@ const pagePolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img
 // maxFormBytes bounds a form body of the settings page.
 const maxFormBytes = 16 << 10
 
-// pageHeaders sets the security headers of every settings page and asset.
+// pageHeaders sets the security headers of every settings page and asset,
+// and no-store (the static files replace it).
 func pageHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
+		h.Set("Cache-Control", "no-store")
 		h.Set("Content-Security-Policy", pagePolicy)
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")

@@ -30,8 +30,11 @@ func (a *app) signInPage(w http.ResponseWriter, r *http.Request, status int, ws,
 		p.Notice = "You are signed out."
 	}
 	if a.dev {
-		v, err := randomToken()
-		if err != nil {
+		// One value per browser (tabs share it); a new one if absent.
+		var v string
+		if c, err := r.Cookie(signinCookie); err == nil && len(c.Value) == 43 {
+			v = c.Value
+		} else if v, err = randomToken(); err != nil {
 			a.pageLibError(w, r, err)
 			return
 		}
