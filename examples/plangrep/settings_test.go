@@ -235,7 +235,7 @@ func TestSettingsRefusesForgedForms(t *testing.T) {
 	// Without a session a form goes back to the sign-in page.
 	anon := newBrowserless(t, s)
 	anon.post(settingsPath+"/revoke-all", url.Values{"confirmed": {"yes"}}).redirect(t, settingsPath)
-	anon.get(settingsPath + "/new").redirect(t, settingsPath)
+	anon.get(settingsPath+"/new").redirect(t, settingsPath)
 	// A body too large is refused.
 	big := url.Values{"csrf": {good}, "label": {strings.Repeat("x", maxFormBytes)}}
 	victim.post(settingsPath+"/keys", big).page(t, http.StatusRequestEntityTooLarge)
