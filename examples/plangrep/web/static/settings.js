@@ -54,6 +54,7 @@ document.querySelectorAll("[data-copy]").forEach(function (button) {
 window.addEventListener("pagehide", function () {
   document.querySelectorAll("[data-secret]").forEach(function (input) {
     input.value = "";
+    input.removeAttribute("value");
     input.placeholder = "No longer shown";
   });
   document.querySelectorAll("[data-copy]").forEach(function (button) { button.disabled = true; });
