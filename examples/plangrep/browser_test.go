@@ -207,8 +207,8 @@ func TestBrowserCrossSiteRefused(t *testing.T) {
 	defer evil.Close()
 	_, port, _ := net.SplitHostPort(evil.Listener.Addr().String())
 	for name, origin := range map[string]string{
-		"cross-site (localhost)":   "http://localhost:" + port, // another site: the Lax cookie stays home
-		"same-site, other origin": evil.URL,                    // 127.0.0.1, another port: the cookie goes along
+		"cross-site (localhost)":  "http://localhost:" + port, // another site: the Lax cookie stays home
+		"same-site, other origin": evil.URL,                   // 127.0.0.1, another port: the cookie goes along
 	} {
 		t.Run(name, func(t *testing.T) {
 			ev := b.newTab(t)
