@@ -313,10 +313,10 @@ func (tb *tab) screenshot(name string) {
 	}
 }
 
-// bearerStatus calls the Open API with token and returns the status.
+// bearerStatus calls the Open API (GET /api/open/v1/projects, any valid key) with token and returns the status.
 func bearerStatus(t *testing.T, base, token string) int {
 	t.Helper()
-	req, _ := http.NewRequest("GET", base+"/api/open/v1/jobs", nil)
+	req, _ := http.NewRequest("GET", base+"/api/open/v1/projects", nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

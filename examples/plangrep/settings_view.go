@@ -38,6 +38,10 @@ func must[T any](v T, err error) T {
 	return v
 }
 
+// scopeOrder is the order of seed 002's scope table, which the form
+// follows (the catalogue sorts).
+var scopeOrder = []string{scopeJobsRead, scopeJobsWrite, scopeArtifactsRead}
+
 // scopeDescriptions are seed 002's words for each scope of the catalogue.
 var scopeDescriptions = map[string]string{
 	scopeJobsRead:      "Read job state and results",
@@ -229,10 +233,14 @@ func humanTime(t, now time.Time) string {
 	return s + " ago"
 }
 
-// scopeChoices are the catalogue's scopes with the ones in checked ticked.
+// scopeChoices are the catalogue's scopes, in the seed's order, with the
+// ones in checked ticked.
 func (a *app) scopeChoices(checked []string) []scopeChoice {
 	var out []scopeChoice
-	for _, s := range a.manager.Catalog().Scopes() {
+	for _, s := range scopeOrder {
+		if !a.manager.Catalog().Contains(s) {
+			continue
+		}
 		c := scopeChoice{
 			Name:        s,
 			Slug:        strings.NewReplacer(":", "-", "*", "all").Replace(s),
