@@ -25,7 +25,6 @@ const dateLayout = "2006-01-02"
 // settingsRoutes registers the settings page on mux.
 func (a *app) settingsRoutes(mux *http.ServeMux, dev bool) {
 	page := func(h http.Handler) http.Handler { return pageHeaders(h) }
-	mux.Handle("GET /{$}", page(http.RedirectHandler(settingsPath, http.StatusSeeOther)))
 	mux.Handle("GET /settings/api", page(http.HandlerFunc(a.settingsPage)))
 	mux.Handle("GET /settings/api/new", page(http.HandlerFunc(a.newKeyPage)))
 	mux.Handle("POST /settings/api/keys", page(a.form(a.createKeyForm)))
