@@ -261,3 +261,33 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 		t.Fatalf("bearer after revoke: %d", st)
 	}
 }
+
+// TestBrowserKeyboard creates a key with the keyboard alone: the label has
+// the focus, Tab reaches the scopes, Space ticks one, Enter submits; the
+// focused control shows a visible outline.
+func TestBrowserKeyboard(t *testing.T) {
+	s := browserServer(t)
+	b := newBrowser(t, s.srv.URL)
+	b.signIn("ws_a", "usr_1")
+	b.open(settingsPath + "/new")
+	b.do(chromedp.WaitVisible(heading("Create API key")))
+	if id := eval[string](b, "document.activeElement.id"); id != "label" {
+		t.Fatalf("focus on %q, want the Label field", id)
+	}
+	b.do(chromedp.KeyEvent("Keyboard key"), chromedp.KeyEvent("\t"))
+	if id := eval[string](b, "document.activeElement.id"); id != "scope-jobs-read" {
+		t.Fatalf("Tab from Label went to %q, want the first scope", id)
+	}
+	if o := eval[string](b, "getComputedStyle(document.activeElement).outlineStyle"); o == "none" || o == "" {
+		t.Fatalf("the focused checkbox has no visible outline (%q)", o)
+	}
+	b.do(chromedp.KeyEvent(" "))
+	if !eval[bool](b, `document.getElementById("scope-jobs-read").checked`) {
+		t.Fatal("Space did not tick the scope")
+	}
+	b.do(chromedp.Focus(labelled("Label")), chromedp.KeyEvent("\r"), chromedp.WaitVisible(heading("API key created")))
+	keys := workspaceKeys(t, s, "ws_a")
+	if len(keys) != 1 || keys[0].Name != "Keyboard key" || strings.Join(keys[0].Scopes, ",") != "jobs:read" {
+		t.Fatalf("created %+v", keys)
+	}
+}
