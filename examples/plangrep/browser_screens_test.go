@@ -92,7 +92,7 @@ func seedDemoKeys(t *testing.T, s *testServer) {
 	if err := s.app.tracker.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	keys, err := m.ListAll(ctx, "ws_acme", apikey.ListAll)
+	keys, err := m.ListAll(ctx, "ws_acme", apikey.ListAny)
 	if err != nil {
 		t.Fatal(err)
 	}

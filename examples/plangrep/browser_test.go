@@ -32,7 +32,7 @@ func browserServer(t *testing.T) *testServer {
 // workspaceKeys lists the keys of ws straight from the manager.
 func workspaceKeys(t *testing.T, s *testServer, ws string) []*apikey.Key {
 	t.Helper()
-	keys, err := s.app.manager.ListAll(context.Background(), ws, apikey.ListAll)
+	keys, err := s.app.manager.ListAll(context.Background(), ws, apikey.ListAny)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -117,7 +117,7 @@ func (a *app) checkExpiry(field string, t time.Time) error {
 // newest first.
 func (a *app) listKeys(w http.ResponseWriter, r *http.Request) {
 	s, _ := sessionFrom(r.Context())
-	keys, err := a.manager.ListAll(r.Context(), s.WorkspaceID, apikey.ListAll)
+	keys, err := a.manager.ListAll(r.Context(), s.WorkspaceID, apikey.ListAny)
 	if err != nil {
 		a.writeLibError(w, r, err)
 		return

@@ -67,7 +67,7 @@ func (a *app) settingsPage(w http.ResponseWriter, r *http.Request) {
 		a.signInPage(w, r, http.StatusOK, "", "", "")
 		return
 	}
-	keys, err := a.manager.ListAll(r.Context(), s.WorkspaceID, apikey.ListAll)
+	keys, err := a.manager.ListAll(r.Context(), s.WorkspaceID, apikey.ListAny)
 	if err != nil {
 		a.pageLibError(w, r, err)
 		return
@@ -249,7 +249,7 @@ func (a *app) revokeKeyForm(w http.ResponseWriter, r *http.Request, s session) {
 // confirmed for the number of keys it would revoke now (the form's
 // "expect"); otherwise it shows the confirmation step naming that number.
 func (a *app) revokeAllForm(w http.ResponseWriter, r *http.Request, s session) {
-	keys, err := a.manager.ListAll(r.Context(), s.WorkspaceID, apikey.ListAll)
+	keys, err := a.manager.ListAll(r.Context(), s.WorkspaceID, apikey.ListAny)
 	if err != nil {
 		a.pageLibError(w, r, err)
 		return
