@@ -199,8 +199,24 @@ func eval[T any](tb *tab, expr string) T {
 // text is the visible text of the page.
 func (tb *tab) text() string { return eval[string](tb, "document.body.innerText") }
 
-// open navigates to path on the server.
-func (tb *tab) open(path string) { tb.t.Helper(); tb.do(chromedp.Navigate(tb.base + path)) }
+// open navigates to path on the server and waits until the page, its
+// stylesheet and script included, has loaded.
+func (tb *tab) open(path string) {
+	tb.t.Helper()
+	tb.do(chromedp.Navigate(tb.base + path))
+	tb.loaded()
+}
+
+// loaded waits until document.readyState is "complete".
+func (tb *tab) loaded() {
+	tb.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); eval[string](tb, "document.readyState") != "complete"; {
+		if time.Now().After(deadline) {
+			tb.t.Fatalf("page never finished loading: %s", tb.snapshot())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
 
 // The elements are found by their visible names (SPEC D3: a contract).
 
@@ -280,6 +296,7 @@ func (tb *tab) waitText(want string, within time.Duration) {
 	tb.t.Helper()
 	deadline := time.Now().Add(within)
 	for {
+		tb.loaded()
 		if strings.Contains(tb.text(), want) {
 			return
 		}
@@ -295,6 +312,7 @@ func (tb *tab) waitText(want string, within time.Duration) {
 // when set.
 func (tb *tab) screenshot(name string) {
 	tb.t.Helper()
+	tb.loaded()
 	dir := os.Getenv(screenshotsEnv)
 	if dir == "" {
 		return

@@ -37,6 +37,7 @@ func TestBrowserScreens(t *testing.T) {
 			b.do(chromedp.EmulateViewport(size.width, size.height, opts...))
 			shot := func(name string) {
 				t.Helper()
+				b.loaded()
 				if w := eval[int](b, "document.documentElement.scrollWidth"); w > int(size.width) {
 					t.Errorf("%s at %dpx: the page is %dpx wide (overflows sideways)", name, size.width, w)
 				}

@@ -85,6 +85,7 @@ func (a *app) settingsPage(w http.ResponseWriter, r *http.Request) {
 			p.Revocable++
 		}
 	}
+	p.RevokeWhat = revocableKeys(p.Revocable)
 	q := r.URL.Query()
 	p.Notice = notices[q.Get("done")]
 	if q.Get("done") == "revoked-all" {
@@ -92,6 +93,15 @@ func (a *app) settingsPage(w http.ResponseWriter, r *http.Request) {
 		p.Notice = "Revoked " + plural(n, "key") + ". Requests with them are refused from now on."
 	}
 	a.render(w, r, http.StatusOK, "keys", p)
+}
+
+// revocableKeys names the n keys revoke all would revoke: "all 3 keys",
+// "the 1 key".
+func revocableKeys(n int) string {
+	if n == 1 {
+		return "the 1 key"
+	}
+	return "all " + plural(n, "key")
 }
 
 // plural is "1 key", "3 keys".
@@ -266,13 +276,13 @@ func (a *app) revokeAllForm(w http.ResponseWriter, r *http.Request, s session) {
 	}
 	expect, err := strconv.Atoi(r.PostForm.Get("expect"))
 	if !confirmed(r) || err != nil || expect != n {
-		body := "All " + plural(n, "key") + " of workspace " + s.WorkspaceID + " that are not revoked yet will be revoked at once: " +
+		body := "This revokes " + revocableKeys(n) + " of workspace " + s.WorkspaceID + " not revoked yet, at once: " +
 			"every integration that uses them stops working. This cannot be undone."
 		if confirmed(r) {
 			body = "The workspace's keys changed since the page was loaded. " + body
 		}
 		a.confirmPage(w, r, s, &confirmStep{
-			Heading: "Revoke all " + plural(n, "key") + "?",
+			Heading: "Revoke " + revocableKeys(n) + "?",
 			Body:    body,
 			Action:  settingsPath + "/revoke-all",
 			Button:  "Revoke all keys",

@@ -62,7 +62,8 @@ type page struct {
 
 	// keys
 	Keys        []keyRow
-	Revocable   int // keys that Revoke all keys would revoke
+	Revocable   int    // keys that Revoke all keys would revoke
+	RevokeWhat  string // "all 3 keys", "the 1 key"
 	ActiveCount int
 
 	// new
@@ -99,6 +100,7 @@ type keyRow struct {
 	LastUsedIP string
 	Revoked    timeView
 	State      string // active, expired or revoked
+	StateLabel string // Active, Expired or Revoked
 }
 
 // timeView is an instant as the page shows it: readable text, the exact
@@ -182,6 +184,7 @@ func rowOf(k *apikey.Key, now time.Time) keyRow {
 		LastUsedIP: k.LastUsedIP,
 		Revoked:    when(k.RevokedAt, now),
 		State:      state,
+		StateLabel: strings.ToUpper(state[:1]) + state[1:],
 	}
 }
 
