@@ -128,7 +128,8 @@ type Store interface {
 	ReleaseNotice(ctx context.Context, id, notice string) error
 
 	// Purge deletes keys that stopped working (revoked, expired or out of
-	// grace) strictly before cutoff, and change-feed entries older than
+	// grace) strictly before cutoff (with their usage counters and
+	// notices), and change-feed entries older than
 	// cutoff, oldest Seq first (it stops at the first entry that is not
 	// older), and returns how many keys it deleted.
 	Purge(ctx context.Context, cutoff time.Time) (int, error)

@@ -406,6 +406,8 @@ func (s *Store) Purge(ctx context.Context, cutoff time.Time) (int, error) {
 	for _, k := range s.byID {
 		if deadBefore(k, cutoff) {
 			s.remove(k)
+			delete(s.counts, k.ID)
+			delete(s.notices, k.ID)
 			n++
 		}
 	}

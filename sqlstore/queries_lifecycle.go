@@ -29,6 +29,11 @@ type lcQueries struct {
 	claimNotice   string // id, notice, at, id: insert if absent, for an existing key
 	releaseNotice string // id, notice
 	deleteNotices string // id
+
+	// purgeUsage, purgeNotices: cutoff x3, the rows of the keys Purge
+	// deletes (run before it, with the same condition).
+	purgeUsage   string
+	purgeNotices string
 }
 
 var sqliteLC = lcQueries{
@@ -79,9 +84,9 @@ var mysqlLC = lcQueries{
 }
 
 var dialectLC = map[Dialect]lcQueries{
-	SQLite:   sqliteLC.withOwnerLists(false).withExpiringLists(false),
-	Postgres: postgresLC.withOwnerLists(true).withExpiringLists(true),
-	MySQL:    mysqlLC.withOwnerLists(false).withExpiringLists(false),
+	SQLite:   sqliteLC.withOwnerLists(false).withExpiringLists(false).withPurges(false),
+	Postgres: postgresLC.withOwnerLists(true).withExpiringLists(true).withPurges(true),
+	MySQL:    mysqlLC.withOwnerLists(false).withExpiringLists(false).withPurges(false),
 }
 
 // withOwnerLists fills listOwner: List with ListOptions.Owner, one range
@@ -116,6 +121,22 @@ func (q lcQueries) withExpiringLists(numbered bool) lcQueries {
 	return q
 }
 
+// withPurges fills purgeUsage and purgeNotices: the counters and notices
+// of the keys Purge deletes (purgeWhereQ, the same condition).
+func (q lcQueries) withPurges(numbered bool) lcQueries {
+	for _, f := range []struct {
+		dst   *string
+		table string
+	}{{&q.purgeUsage, "apikey_usage"}, {&q.purgeNotices, "apikey_notices"}} {
+		st := `DELETE FROM ` + f.table + ` WHERE key_id IN (SELECT id FROM apikey_keys` + purgeWhereQ + `)`
+		if numbered {
+			st = numberPlaceholders(st)
+		}
+		*f.dst = st
+	}
+	return q
+}
+
 // numberPlaceholders replaces each ? of st by $1, $2... in order. Our
 // statements hold no other question mark.
 func numberPlaceholders(st string) string {
@@ -135,7 +156,8 @@ func numberPlaceholders(st string) string {
 // fields lists every statement of q, for withTable.
 func (q *lcQueries) fields() []*string {
 	out := []*string{&q.deleteKey, &q.updateLifecycle, &q.addUsage, &q.usageCounts, &q.deleteUsage, &q.listUnused,
-		&q.listExpiring[0], &q.listExpiring[1], &q.claimNotice, &q.releaseNotice, &q.deleteNotices}
+		&q.listExpiring[0], &q.listExpiring[1], &q.claimNotice, &q.releaseNotice, &q.deleteNotices,
+		&q.purgeUsage, &q.purgeNotices}
 	for f := range q.listOwner {
 		for a := range q.listOwner[f] {
 			out = append(out, &q.listOwner[f][a])

@@ -14,6 +14,7 @@ var usageCountCases = []testCase{
 	{"MissingKey", testUsageCountsMissingKey},
 	{"Delete", testUsageCountsDelete},
 	{"Concurrent", testUsageCountsConcurrent},
+	{"Purge", testUsageCountsPurge},
 }
 
 // day returns the UTC midnight n days after base's.
@@ -131,4 +132,31 @@ func testUsageCountsConcurrent(f *fixture) {
 		noErr(f, "concurrent RecordUsage", err)
 	}
 	f.wantCounts("after concurrent flushes", f.usageCounts(k.ID, day(0), day(1)), apikey.UsageCount{Day: day(0), Outcome: "valid", N: workers * rounds})
+}
+
+// Purge takes the counters and notices of the keys it deletes with them.
+func testUsageCountsPurge(f *fixture) {
+	dead := f.create("acme", func(k *apikey.Key) { k.RevokedAt = at(-48 * time.Hour) })
+	live := f.create("acme")
+	for _, k := range []*apikey.Key{dead, live} {
+		noErr(f, "RecordUsage", f.s.RecordUsage(f.ctx, []apikey.Usage{{KeyID: k.ID, At: base, Counts: []apikey.UsageCount{{Day: day(0), Outcome: "valid", N: 2}}}}))
+		_, err := f.s.ClaimNotice(f.ctx, k.ID, "n", base)
+		noErr(f, "ClaimNotice", err)
+	}
+	n, err := f.s.Purge(f.ctx, at(-time.Hour))
+	noErr(f, "Purge", err)
+	if n != 1 {
+		f.Fatalf("Purge deleted %d keys, want 1", n)
+	}
+	f.wantCounts("live key after Purge", f.usageCounts(live.ID, day(0), day(1)), apikey.UsageCount{Day: day(0), Outcome: "valid", N: 2})
+	noErr(f, "re-Create the purged key", f.s.Create(f.ctx, dead.Clone()))
+	f.wantCounts("re-created purged key", f.usageCounts(dead.ID, day(0), day(1)))
+	ok, err := f.s.ClaimNotice(f.ctx, dead.ID, "n", base)
+	noErr(f, "ClaimNotice", err)
+	if !ok {
+		f.Error("a purged key's notice is still claimed")
+	}
+	if again, _ := f.s.ClaimNotice(f.ctx, live.ID, "n", base); again {
+		f.Error("Purge released the notice of a key it kept")
+	}
 }
