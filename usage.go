@@ -68,7 +68,12 @@ type usageShard struct {
 type usageEntry struct {
 	at         time.Time
 	ip, client string
-	counts     map[usageCountKey]int64 // per-day outcome counts (usage_counts.go)
+	// Per-day outcome counts (usage_counts.go): the OutcomeValid requests
+	// of the current day in validDay/validN (no map work per Touch), the
+	// rest in counts.
+	validDay int64 // Unix seconds of the UTC midnight
+	validN   int64
+	counts   map[usageCountKey]int64
 }
 
 // UsageOption configures a UsageTracker.
@@ -156,8 +161,8 @@ func (t *UsageTracker) Touch(keyID string, at time.Time, ip, client string) {
 	if keyID == "" {
 		return
 	}
-	t.merge(keyID, usageEntry{at: at, ip: cleanUsageText(ip, maxUsageIPLen), client: cleanUsageText(client, maxUsageClientLen)},
-		usageCountKey{day: usageDay(at).Unix(), outcome: OutcomeValid}, 1, nil)
+	t.merge(keyID, usageEntry{at: at, ip: cleanUsageText(ip, maxUsageIPLen), client: cleanUsageText(client, maxUsageClientLen),
+		validDay: dayStart(at), validN: 1}, usageCountKey{}, 0)
 }
 
 // Bounds on the client-controlled text a usage record carries.
@@ -183,10 +188,11 @@ func cleanUsageText(s string, n int) string {
 	return s
 }
 
-// merge applies e to keyID's pending entry, forward-only, adds n requests
-// under ck and the counts of more, and reports whether it was kept (false:
-// dropped for lack of room).
-func (t *UsageTracker) merge(keyID string, e usageEntry, ck usageCountKey, n int64, more map[usageCountKey]int64) bool {
+// merge applies e to keyID's pending entry, forward-only, adds its counts
+// (e.validN requests on e.validDay and the map e.counts) and n requests
+// under ck, and reports whether it was kept (false: dropped for lack of
+// room).
+func (t *UsageTracker) merge(keyID string, e usageEntry, ck usageCountKey, n int64) bool {
 	s := &t.shards[shardOf(keyID)]
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -199,7 +205,8 @@ func (t *UsageTracker) merge(keyID string, e usageEntry, ck usageCountKey, n int
 			old.ip = keepString(old.ip, e.ip)
 			old.client = keepString(old.client, e.client)
 		}
-		old.counts = addCounts(old.counts, ck, n, more)
+		old.addValid(e.validDay, e.validN)
+		old.counts = addCounts(old.counts, ck, n, e.counts)
 		s.m[keyID] = old
 		return true
 	}
@@ -209,7 +216,7 @@ func (t *UsageTracker) merge(keyID string, e usageEntry, ck usageCountKey, n int
 		return false
 	}
 	e.ip, e.client = strings.Clone(e.ip), strings.Clone(e.client)
-	e.counts = addCounts(nil, ck, n, more)
+	e.counts = addCounts(nil, ck, n, e.counts)
 	s.m[strings.Clone(keyID)] = e
 	return true
 }
@@ -246,7 +253,7 @@ func (t *UsageTracker) Flush(ctx context.Context) error {
 			// newer use recorded meanwhile wins.
 			t.failures.Add(1)
 			for _, u := range batch {
-				t.merge(u.KeyID, usageEntry{at: u.At, ip: u.IP, client: u.Client}, usageCountKey{}, 0, countMap(u.Counts))
+				t.merge(u.KeyID, usageEntry{at: u.At, ip: u.IP, client: u.Client, counts: countMap(u.Counts)}, usageCountKey{}, 0)
 			}
 			t.logger.LogAttrs(ctx, levelWarn, "apikey: usage flush failed; will retry",
 				slog.String("error", err.Error()), slog.Int64("pending", t.pending.Load()))
@@ -266,6 +273,7 @@ func (t *UsageTracker) drain() []Usage {
 		s := &t.shards[i]
 		s.mu.Lock()
 		for id, e := range s.m {
+			e.addValid(-1, 0) // fold the current day's valid count into the map
 			out = append(out, Usage{KeyID: id, At: e.at, IP: e.ip, Client: e.client, Counts: countList(e.counts)})
 		}
 		t.pending.Add(-int64(len(s.m)))

@@ -83,7 +83,33 @@ func (t *UsageTracker) Count(keyID string, at time.Time, outcome string, n int64
 	if keyID == "" || n <= 0 || !validOutcome(outcome) {
 		return
 	}
-	t.merge(keyID, usageEntry{}, usageCountKey{day: usageDay(at).Unix(), outcome: outcome}, n, nil)
+	t.merge(keyID, usageEntry{}, usageCountKey{day: dayStart(at), outcome: outcome}, n)
+}
+
+// dayStart returns the Unix seconds of the UTC midnight starting the day of
+// t, with integer arithmetic only (Touch runs it on every request).
+func dayStart(t time.Time) int64 {
+	const day = 24 * 60 * 60
+	s := t.Unix()
+	d := s / day
+	if s%day < 0 {
+		d-- // floor for instants before 1970
+	}
+	return d * day
+}
+
+// addValid adds n OutcomeValid requests on day (Unix seconds of a UTC
+// midnight) to e. The running day stays in validDay/validN; a request of
+// another day first moves the running count into the map. addValid(-1, 0)
+// moves it unconditionally (before a flush).
+func (e *usageEntry) addValid(day, n int64) {
+	if e.validN > 0 && e.validDay != day {
+		e.counts = addCounts(e.counts, usageCountKey{day: e.validDay, outcome: OutcomeValid}, e.validN, nil)
+		e.validN = 0
+	}
+	if n > 0 {
+		e.validDay, e.validN = day, e.validN+n
+	}
 }
 
 // addCounts adds n under ck (when n > 0) and the counts of more to counts,

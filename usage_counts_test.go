@@ -130,3 +130,33 @@ func TestUsageCountsMiddleware(t *testing.T) {
 		t.Errorf("counts = %+v, want insufficient_scope 1 and valid 3", got)
 	}
 }
+
+// Days are UTC days, before 1970 too, and a key's counts survive any
+// order of Touch calls around midnight.
+func TestUsageCountsDays(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	a := f.create(t, "ws_1", apikey.CreateParams{})
+	tr := newTracker(t, f.store)
+	old := time.Date(1969, 7, 20, 20, 17, 0, 0, time.UTC)
+	mid := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	for _, at := range []time.Time{old, mid.Add(-time.Second), mid, mid.Add(-2 * time.Second), mid.Add(time.Hour), old} {
+		tr.Touch(a.Key.ID, at, "", "")
+	}
+	if err := tr.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, err := f.m.UsageCounts(ctx, "ws_1", a.Key.ID, old, mid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []apikey.UsageCount{{Day: dayOf(old), Outcome: "valid", N: 2}, {Day: dayOf(mid.Add(-time.Second)), Outcome: "valid", N: 2}, {Day: mid, Outcome: "valid", N: 2}}
+	if len(got) != len(want) {
+		t.Fatalf("counts %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if !got[i].Day.Equal(want[i].Day) || got[i].N != want[i].N {
+			t.Fatalf("counts %+v, want %+v", got, want)
+		}
+	}
+}
