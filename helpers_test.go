@@ -178,6 +178,20 @@ func (s *countingStore) ClaimRotation(ctx context.Context, id string, due, next 
 	return s.inner.ClaimRotation(ctx, id, due, next)
 }
 
+func (s *countingStore) TakeCredits(ctx context.Context, id string, want int64, now time.Time) (apikey.CreditLease, error) {
+	if err := s.count("TakeCredits"); err != nil {
+		return apikey.CreditLease{}, err
+	}
+	return s.inner.TakeCredits(ctx, id, want, now)
+}
+
+func (s *countingStore) ReturnCredits(ctx context.Context, id string, n int64, period time.Time) error {
+	if err := s.count("ReturnCredits"); err != nil {
+		return err
+	}
+	return s.inner.ReturnCredits(ctx, id, n, period)
+}
+
 func (s *countingStore) Purge(ctx context.Context, cutoff time.Time) (int, error) {
 	if err := s.count("Purge"); err != nil {
 		return 0, err

@@ -147,6 +147,16 @@ func (m *Manager) successor(old *Key, now time.Time) (*Key, string, error) {
 		RotationInterval:   old.RotationInterval,
 		RotationWebhookURL: old.RotationWebhookURL,
 		Metadata:           maps.Clone(old.Metadata),
+		// The controls carry over: a rotation must not lift a limit. The
+		// successor starts with the old key's credits as stored (during the
+		// grace both keys spend, each from its own).
+		Disabled:    old.Disabled,
+		RateLimits:  slices.Clone(old.RateLimits),
+		Credits:     cloneCredits(old.Credits),
+		IPAllowlist: slices.Clone(old.IPAllowlist),
+	}
+	if s.Credits != nil {
+		s.Credits.LastRefill = now
 	}
 	if s.RotationInterval > 0 {
 		s.NextRotationAt = now.Add(s.RotationInterval)
@@ -168,9 +178,12 @@ func (m *Manager) rotated(ctx context.Context, old, succ *Key, now time.Time) {
 	m.emit(ctx, Event{Kind: EventRotated, At: now, KeyID: old.ID, Prefix: old.Prefix, Tenant: old.Tenant, SuccessorID: succ.ID})
 }
 
-// Update changes the name, scopes or metadata of key id of tenant. New
-// scopes are checked against the catalogue; checking that the caller may
-// grant them (CanGrant) is the caller's job, since only it knows who asks.
+// Update changes the name, scopes, metadata or controls (enabled, rate
+// limits, credits, IP allowlist) of key id of tenant. New scopes are
+// checked against the catalogue; checking that the caller may grant them
+// (CanGrant) is the caller's job, since only it knows who asks. Controls
+// are checked as Create checks them; new credits start a new period at the
+// update instant (LastRefill).
 func (m *Manager) Update(ctx context.Context, tenant, id string, u Update) (*Key, error) {
 	if u.Name != nil && len(*u.Name) > maxKeyNameLen {
 		return nil, fmt.Errorf("%w: name longer than %d bytes", ErrInvalid, maxKeyNameLen)
@@ -182,11 +195,14 @@ func (m *Manager) Update(ctx context.Context, tenant, id string, u Update) (*Key
 		}
 		u.Scopes = &scopes
 	}
+	u.At = m.Now()
+	if err := checkUpdateControls(&u); err != nil {
+		return nil, err
+	}
 	old, err := m.Get(ctx, tenant, id)
 	if err != nil {
 		return nil, err
 	}
-	u.At = m.Now()
 	k, err := m.store.Update(ctx, id, u)
 	m.changed(ctx, old.Lookup)
 	if err != nil {

@@ -42,6 +42,11 @@ type Manager struct {
 	// offers one (SharedLookupStore), else GetByLookup.
 	readLookup func(ctx context.Context, lookup string) (*Key, error)
 
+	// limiter spends rate limits (WithRateLimiter; an in-process
+	// MemoryLimiter by default); credits holds credit leases.
+	limiter RateLimiter
+	credits creditLeases
+
 	idMu    sync.Mutex
 	entropy io.Reader
 }
@@ -84,6 +89,11 @@ func New(store Store, opts ...Option) (*Manager, error) {
 		cache:      newVerifyCache(cfg.cache),
 		readLookup: store.GetByLookup,
 		entropy:    ulid.Monotonic(rand.Reader, 0),
+		limiter:    cfg.limiter,
+		credits:    creditLeases{max: cfg.creditLease},
+	}
+	if m.limiter == nil {
+		m.limiter = NewMemoryLimiter(0)
 	}
 	if s, ok := store.(SharedLookupStore); ok && s.SharedStore() == store {
 		m.readLookup = s.GetByLookupShared

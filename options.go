@@ -31,6 +31,10 @@ type config struct {
 	legacy        []LegacyScheme        // WithLegacyImport (legacy.go)
 	cache         *CacheOptions         // nil: no verification cache
 	publish       InvalidationPublisher // nil: none
+	// Key controls (ratelimit_options.go).
+	limiter         RateLimiter // nil: an in-process MemoryLimiter
+	limiterFailOpen bool
+	creditLease     int64
 }
 
 func defaultConfig() config {
@@ -42,6 +46,7 @@ func defaultConfig() config {
 		logger:       slog.New(slog.DiscardHandler),
 		defaultGrace: time.Hour,
 		maxGrace:     30 * 24 * time.Hour,
+		creditLease:  DefaultCreditLease,
 	}
 }
 

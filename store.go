@@ -2,6 +2,7 @@ package apikey
 
 import (
 	"context"
+	"net/netip"
 	"time"
 )
 
@@ -101,6 +102,20 @@ type Store interface {
 	// LastChange returns the Seq of the newest change-feed entry, or 0.
 	// A follower starts from it.
 	LastChange(ctx context.Context) (int64, error)
+
+	// TakeCredits atomically applies a due refill to key id's credits (see
+	// Credits.Refilled, at now) and takes min(want, remaining) of them. Of
+	// concurrent takes, in any number of processes, no two are granted the
+	// same credit. A key without credits gives Unlimited and takes nothing.
+	// A missing ID gives ErrNotFound. No change-feed entry is written.
+	TakeCredits(ctx context.Context, id string, want int64, now time.Time) (CreditLease, error)
+
+	// ReturnCredits atomically adds n unspent credits back to key id, only
+	// if its credit period (Credits.LastRefill) still equals period: after
+	// a refill, or after Update set new credits, they are dropped. A
+	// missing key or a key without credits changes nothing and is not an
+	// error.
+	ReturnCredits(ctx context.Context, id string, n int64, period time.Time) error
 }
 
 // SharedLookupStore is an optional extension of Store for stores whose
@@ -177,6 +192,16 @@ type Update struct {
 	Name     *string
 	Scopes   *[]string
 	Metadata *map[string]string
+	// Disabled sets Key.Disabled.
+	Disabled *bool
+	// RateLimits replaces Key.RateLimits.
+	RateLimits *[]RateLimit
+	// Credits replaces Key.Credits (a nil *Credits removes them: unlimited).
+	// The new credits start a new period: leases of the old one are not
+	// handed back into it.
+	Credits **Credits
+	// IPAllowlist replaces Key.IPAllowlist.
+	IPAllowlist *[]netip.Prefix
 }
 
 // Usage is one coalesced use of a key, for Store.RecordUsage.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 )
 
 // Verify checks a presented token and returns its key. It refuses a
@@ -28,7 +29,29 @@ import (
 //
 // The returned Key is read-only: it may be shared with the verification
 // cache and with concurrent callers. Do not modify it; Clone it to change it.
+//
+// Controls (SPEC D1): a disabled key gives ErrDisabled; a key with an IP
+// allowlist is refused with ErrIPNotAllowed (Verify knows no client
+// address: use VerifyRequest); a key with rate limits or credits spends 1
+// from them (ErrRateLimited, ErrUsageExceeded). A key without controls
+// pays nothing for them.
 func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
+	k, now, err := m.verifyToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if hasControls(k) {
+		if err := m.checkControls(ctx, k, &RequestParams{}, now); err != nil {
+			return nil, err
+		}
+	}
+	return k, nil
+}
+
+// verifyToken is Verify up to the state checks: the token, the record, the
+// hash, revocation, disabling, grace and expiry. It returns the clock
+// reading it judged the state at.
+func (m *Manager) verifyToken(ctx context.Context, token string) (*Key, time.Time, error) {
 	prefix, env, selector, ok := splitToken(token)
 	if ok {
 		ok = prefix == m.cfg.prefix && m.knownEnv(env)
@@ -38,7 +61,7 @@ func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 		selector, ok = m.legacyLookup(token)
 	}
 	if !ok {
-		return nil, m.verifyFailed(ctx, ErrMalformed, "malformed", nil)
+		return nil, time.Time{}, m.verifyFailed(ctx, ErrMalformed, "malformed", nil)
 	}
 	// The raw clock is enough for StateAt (stored instants are whole
 	// microseconds, so truncating now would not change any comparison).
@@ -47,9 +70,9 @@ func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			m.current.Verify(token, m.dummy) // same work as a wrong secret
-			return nil, m.verifyFailed(ctx, ErrNotFound, "not_found", nil)
+			return nil, now, m.verifyFailed(ctx, ErrNotFound, "not_found", nil)
 		}
-		return nil, m.verifyFailed(ctx, storeErr("lookup", err), "store_unavailable", nil)
+		return nil, now, m.verifyFailed(ctx, storeErr("lookup", err), "store_unavailable", nil)
 	}
 	h := m.current
 	if k.HashVersion != m.cfg.current {
@@ -60,18 +83,21 @@ func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 		m.current.Verify(token, m.dummy)
 		m.cfg.logger.LogAttrs(ctx, levelWarn, "apikey: key has an unregistered hash version",
 			append(keyAttrs(k), slog.String("hash_version", k.HashVersion))...)
-		return nil, m.verifyFailed(ctx, ErrNotFound, "mismatch", k)
+		return nil, now, m.verifyFailed(ctx, ErrNotFound, "mismatch", k)
 	}
 	if !h.Verify(token, k.Hash) {
-		return nil, m.verifyFailed(ctx, ErrNotFound, "mismatch", k)
+		return nil, now, m.verifyFailed(ctx, ErrNotFound, "mismatch", k)
 	}
 	if st := k.StateAt(now); st != StateActive {
-		return nil, m.verifyFailed(ctx, stateErr(st), st.String(), k)
+		return nil, now, m.verifyFailed(ctx, stateErr(st), st.String(), k)
+	}
+	if k.Disabled {
+		return nil, now, m.verifyFailed(ctx, ErrDisabled, "disabled", k)
 	}
 	if k.HashVersion != m.cfg.current {
 		k = m.rehash(ctx, k, token)
 	}
-	return k, nil
+	return k, now, nil
 }
 
 func (m *Manager) knownEnv(env string) bool {

@@ -48,12 +48,15 @@ const (
 	Purge          Method = "Purge"
 	Changes        Method = "Changes"
 	LastChange     Method = "LastChange"
+	TakeCredits    Method = "TakeCredits"
+	ReturnCredits  Method = "ReturnCredits"
 )
 
 // Methods lists every Method, in the order of the Store interface.
 var Methods = []Method{
 	Create, Get, GetByLookup, List, Revoke, RevokeAll, Rotate, Update,
 	UpgradeHash, RecordUsage, DueForRotation, ClaimRotation, Purge, Changes, LastChange,
+	TakeCredits, ReturnCredits,
 }
 
 // kind is what a fault does.
@@ -390,4 +393,20 @@ func (s *Store) LastChange(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	return s.inner.LastChange(ctx)
+}
+
+// TakeCredits implements apikey.Store.
+func (s *Store) TakeCredits(ctx context.Context, id string, want int64, now time.Time) (apikey.CreditLease, error) {
+	if _, err := s.enter(ctx, TakeCredits); err != nil {
+		return apikey.CreditLease{}, err
+	}
+	return s.inner.TakeCredits(ctx, id, want, now)
+}
+
+// ReturnCredits implements apikey.Store.
+func (s *Store) ReturnCredits(ctx context.Context, id string, n int64, period time.Time) error {
+	if _, err := s.enter(ctx, ReturnCredits); err != nil {
+		return err
+	}
+	return s.inner.ReturnCredits(ctx, id, n, period)
 }
