@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"net/netip"
 	"slices"
 	"time"
 
@@ -44,6 +45,23 @@ var updateCases = []testCase{
 		k.Name, k.Scopes, k.Metadata = "", nil, nil
 	})},
 	{"Nothing", testUpdateField(func(*apikey.Update, *apikey.Key) {})},
+	{"Disabled", testUpdateField(func(u *apikey.Update, k *apikey.Key) {
+		yes := true
+		u.Disabled, k.Disabled = &yes, true
+	})},
+	{"RateLimits", testUpdateField(func(u *apikey.Update, k *apikey.Key) {
+		l := []apikey.RateLimit{{Name: "per_min", Limit: 60, Window: time.Minute, Shared: true}}
+		u.RateLimits, k.RateLimits = &l, slices.Clone(l)
+	})},
+	{"Credits", testUpdateField(func(u *apikey.Update, k *apikey.Key) {
+		c := &apikey.Credits{Remaining: 7, RefillAmount: 9, RefillInterval: time.Hour, LastRefill: at(time.Second)}
+		u.Credits, k.Credits = &c, &apikey.Credits{Remaining: 7, RefillAmount: 9, RefillInterval: time.Hour, LastRefill: at(time.Second)}
+	})},
+	{"IPAllowlist", testUpdateField(func(u *apikey.Update, k *apikey.Key) {
+		l := []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("2001:db8::/32")}
+		u.IPAllowlist, k.IPAllowlist = &l, slices.Clone(l)
+	})},
+	{"ClearControls", testClearControls},
 	{"NotFound", testUpdateNotFound},
 }
 
