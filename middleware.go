@@ -35,7 +35,9 @@ type Authenticator struct {
 	trusted    []netip.Prefix
 	usage      *UsageTracker
 	clientName func(*http.Request) string
-	throttle   *FailureThrottle // WithFailureThrottle (throttle.go)
+	throttle   *FailureThrottle          // WithFailureThrottle (throttle.go)
+	cost       func(*http.Request) int64 // WithCost (middleware_controls.go)
+	scopes     []string                  // set by Protect on its copy
 }
 
 // MiddlewareOption configures an Authenticator. Options are validated once,
@@ -225,9 +227,14 @@ func (a *Authenticator) authenticate(r *http.Request) (*Key, error) {
 		}
 		return nil, err
 	}
-	k, err := a.m.Verify(r.Context(), tok)
+	k, now, err := a.m.verifyToken(r.Context(), tok)
 	if err != nil {
-		return nil, err // Verify logged the reason
+		return nil, err // verifyToken logged the reason
+	}
+	if len(a.scopes) > 0 || hasControls(k) {
+		if err := a.controls(r, k, now); err != nil {
+			return nil, err
+		}
 	}
 	if a.usage != nil {
 		var client string
