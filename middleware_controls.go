@@ -29,25 +29,24 @@ func WithCost(f func(*http.Request) int64) MiddlewareOption {
 // that the key grants every one of scopes before the rate limits and
 // credits are spent: a request refused for its scopes spends nothing (the
 // order of SPEC D1). Use it instead of Middleware followed by RequireAll on
-// routes of keys with rate limits or credits. With no scopes it is
-// Middleware.
+// routes of keys with rate limits or credits. It is
+// a.Scoped(scopes...).Middleware.
 func (a *Authenticator) Protect(scopes ...string) func(http.Handler) http.Handler {
-	scoped := *a // an Authenticator is immutable: the copy differs only in scopes
-	scoped.scopes = slices.Clone(scopes)
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			k, err := scoped.Authenticate(r)
-			if err != nil {
-				if a.optional && errors.Is(err, ErrNoCredentials) && len(scopes) == 0 {
-					next.ServeHTTP(w, r)
-					return
-				}
-				a.onError(w, r, err)
-				return
-			}
-			next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), k)))
-		})
+	return a.Scoped(scopes...).Middleware
+}
+
+// Scoped returns a copy of a whose Authenticate and Middleware also require
+// every one of scopes, checked after the IP allowlist and before the rate
+// limits and credits (a *ScopeError, 403). A request without credentials
+// is refused even under WithOptional. With no scopes it returns a.
+func (a *Authenticator) Scoped(scopes ...string) *Authenticator {
+	if len(scopes) == 0 {
+		return a
 	}
+	s := *a // an Authenticator is immutable: the copy differs only in scopes
+	s.scopes = slices.Clone(scopes)
+	s.optional = false // a route that needs scopes never lets anonymous requests through
+	return &s
 }
 
 // controls runs the key's controls for an HTTP request (after the token
