@@ -56,6 +56,9 @@ func (p principal) canSeeProject(id string) bool { return p.admin || p.key.Tenan
 // token.
 type authenticator struct {
 	keys *apikey.Authenticator
+	// manage is keys requiring api-keys:manage, checked before the key's
+	// rate limits and credits are spent.
+	manage *apikey.Authenticator
 	// adminDigest is SHA-256 of the operator token; nil disables it.
 	adminDigest []byte
 }
@@ -98,6 +101,11 @@ func (a *authenticator) isAdmin(tok string) bool {
 // and calls next with the principal in the context. Refusals are the
 // library's RFC 6750 answers.
 func (a *authenticator) require(next http.HandlerFunc) http.Handler {
+	return a.requireWith(a.keys, next)
+}
+
+// requireWith is require with the given key authenticator.
+func (a *authenticator) requireWith(keys *apikey.Authenticator, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tok, err := a.keys.Credentials(r)
 		if err != nil {
@@ -108,7 +116,7 @@ func (a *authenticator) require(next http.HandlerFunc) http.Handler {
 			next(w, r.WithContext(withPrincipal(r.Context(), principal{admin: true})))
 			return
 		}
-		k, err := a.keys.Authenticate(r)
+		k, err := keys.Authenticate(r)
 		if err != nil {
 			writeAuthError(w, err)
 			return
@@ -119,14 +127,8 @@ func (a *authenticator) require(next http.HandlerFunc) http.Handler {
 }
 
 // requireManager is require plus: a project key must hold api-keys:manage
-// (403 insufficient_scope otherwise).
+// (403 insufficient_scope otherwise), checked before its rate limits and
+// credits are spent.
 func (a *authenticator) requireManager(next http.HandlerFunc) http.Handler {
-	return a.require(func(w http.ResponseWriter, r *http.Request) {
-		p, _ := principalFrom(r.Context())
-		if !p.admin && !p.key.HasScope(scopeManage) {
-			writeAuthError(w, &apikey.ScopeError{Scopes: []string{scopeManage}})
-			return
-		}
-		next(w, r)
-	})
+	return a.requireWith(a.manage, next)
 }

@@ -79,9 +79,22 @@ func (a *app) createKey(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, codeBadRequest, err.Error())
 		return
 	}
+	ctl, err := parseControls(req.controlsRequest)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, codeBadRequest, err.Error())
+		return
+	}
+	ctl.apply(&params)
 	if !p.admin {
 		if err := apikey.CanGrant(p.key.Scopes, params.Scopes); err != nil {
 			writeError(w, http.StatusForbidden, codeForbidden, libMessage(err, apikey.ErrInsufficientScope))
+			return
+		}
+		if params.ExpiresAt.IsZero() {
+			params.ExpiresAt = p.key.ExpiresAt // a managed key never outlives its manager
+		}
+		if err := withinManager(p.key, params.ExpiresAt, params.RateLimits, params.Credits, params.IPAllowlist); err != nil {
+			writeError(w, http.StatusForbidden, codeForbidden, err.Error())
 			return
 		}
 		params.CreatedBy = p.key.ID
