@@ -46,6 +46,9 @@ type Manager struct {
 	// MemoryLimiter by default); credits holds credit leases.
 	limiter RateLimiter
 	credits creditLeases
+	// wallLimiter is limiter when it is a *MemoryLimiter and the clock is
+	// the wall clock: verify then hands it its own clock reading.
+	wallLimiter *MemoryLimiter
 
 	idMu    sync.Mutex
 	entropy io.Reader
@@ -94,6 +97,11 @@ func New(store Store, opts ...Option) (*Manager, error) {
 	}
 	if m.limiter == nil {
 		m.limiter = NewMemoryLimiter(0)
+	}
+	if ml, ok := m.limiter.(*MemoryLimiter); ok {
+		if _, wall := cfg.clock.(*wallClock); wall {
+			m.wallLimiter = ml
+		}
 	}
 	if s, ok := store.(SharedLookupStore); ok && s.SharedStore() == store {
 		m.readLookup = s.GetByLookupShared

@@ -18,11 +18,11 @@ import (
 // Limits hold within one process. Several processes need a shared limiter
 // (package redislimit).
 type MemoryLimiter struct {
-	seed     maphash.Seed
+	seed     maphash.Seed // for the key ID or tenant
+	seedName maphash.Seed // for the limit name
 	start    time.Time // monotonic origin of the nanosecond clock
 	perShard int
 	shards   [limiterShards]limiterShard
-	now      func() int64 // nanoseconds since start; replaced in tests
 }
 
 const limiterShards = 64
@@ -33,7 +33,7 @@ const DefaultLimiterEntries = 1 << 20
 
 type limiterShard struct {
 	mu  sync.Mutex
-	tat map[uint64]int64 // limit identity -> theoretical arrival time (ns)
+	tat map[uint64]*int64 // limit identity -> theoretical arrival time (ns)
 	_   [40]byte         // keep shards on separate cache lines
 }
 
@@ -47,8 +47,7 @@ func NewMemoryLimiter(maxEntries int) *MemoryLimiter {
 	if maxEntries <= 0 {
 		maxEntries = DefaultLimiterEntries
 	}
-	l := &MemoryLimiter{seed: maphash.MakeSeed(), start: time.Now(), perShard: max(1, maxEntries/limiterShards)}
-	l.now = func() int64 { return int64(time.Since(l.start)) }
+	l := &MemoryLimiter{seed: maphash.MakeSeed(), seedName: maphash.MakeSeed(), start: time.Now(), perShard: max(1, maxEntries/limiterShards)}
 	return l
 }
 
@@ -64,27 +63,32 @@ func (l *MemoryLimiter) Len() int {
 	return n
 }
 
-// ident identifies one limit: (tenant, name) when shared, else (key, name).
+// ident identifies one limit: (tenant, name) when shared, else (key, name):
+// two seeded hashes mixed, so distinct limits collide with probability
+// about 2^-64.
 func (l *MemoryLimiter) ident(k *Key, r *RateLimit) uint64 {
-	var h maphash.Hash
-	h.SetSeed(l.seed)
+	owner := k.ID
 	if r.Shared {
-		h.WriteByte('t')
-		h.WriteString(k.Tenant)
-	} else {
-		h.WriteByte('k')
-		h.WriteString(k.ID)
+		owner = k.Tenant
 	}
-	h.WriteByte(0)
-	h.WriteString(r.Name)
-	return h.Sum64()
+	h := maphash.String(l.seed, owner) ^ maphash.String(l.seedName, r.Name)*0x9E3779B97F4A7C15
+	if r.Shared {
+		h ^= 0x5bd1e9955bd1e995
+	}
+	return h
 }
 
 // Allow implements RateLimiter: every limit of k or none spends cost.
 func (l *MemoryLimiter) Allow(_ context.Context, k *Key, cost int64) (RateDecision, error) {
+	return l.allowAt(k, cost, time.Now()), nil
+}
+
+// allowAt is Allow at the wall-clock reading now (which must carry a
+// monotonic reading: a verify passes the one it already took).
+func (l *MemoryLimiter) allowAt(k *Key, cost int64, now time.Time) RateDecision {
 	n := len(k.RateLimits)
 	if n == 0 {
-		return RateDecision{Allowed: true}, nil
+		return RateDecision{Allowed: true}
 	}
 	if n > MaxRateLimits {
 		n = MaxRateLimits // Create and Update refuse more; never index past the arrays
@@ -109,24 +113,27 @@ func (l *MemoryLimiter) Allow(_ context.Context, k *Key, cost int64) (RateDecisi
 	for i := 0; i < nl; i++ { // in index order: no deadlock between callers
 		l.shards[locked[i]].mu.Lock()
 	}
-	d := l.decide(k, ids[:n], cost)
+	d := l.decide(k, ids[:n], cost, int64(now.Sub(l.start)))
 	for i := nl - 1; i >= 0; i-- {
 		l.shards[locked[i]].mu.Unlock()
 	}
-	return d, nil
+	return d
 }
 
 // decide runs GCRA on every limit (shards locked), commits when all allow.
-func (l *MemoryLimiter) decide(k *Key, ids []uint64, cost int64) RateDecision {
-	now := l.now()
+func (l *MemoryLimiter) decide(k *Key, ids []uint64, cost, now int64) RateDecision {
 	var newTAT [MaxRateLimits]int64
+	var slots [MaxRateLimits]*int64
 	best := RateDecision{Allowed: true, Remaining: -1}
 	for i, id := range ids {
 		r := &k.RateLimits[i]
 		window := int64(r.Window)
 		step := max(1, window/max(1, r.Limit)) // emission interval
-		tat := l.shards[id%limiterShards].tat[id]
-		tat = max(tat, now)
+		tat := now
+		if p := l.shards[id%limiterShards].tat[id]; p != nil {
+			slots[i] = p
+			tat = max(*p, now)
+		}
 		next := tat + cost*step
 		if next-now > window {
 			// Refused: how long until enough budget has leaked away.
@@ -140,7 +147,11 @@ func (l *MemoryLimiter) decide(k *Key, ids []uint64, cost int64) RateDecision {
 		}
 	}
 	for i, id := range ids {
-		l.store(&l.shards[id%limiterShards], id, newTAT[i], now)
+		if slots[i] != nil {
+			*slots[i] = newTAT[i] // tracked: no map write, no allocation
+		} else {
+			l.store(&l.shards[id%limiterShards], id, newTAT[i], now)
+		}
 	}
 	return best
 }
@@ -148,11 +159,11 @@ func (l *MemoryLimiter) decide(k *Key, ids []uint64, cost int64) RateDecision {
 // store records tat for id, making room when the shard is full (mu held).
 func (l *MemoryLimiter) store(s *limiterShard, id uint64, tat, now int64) {
 	if s.tat == nil {
-		s.tat = make(map[uint64]int64)
+		s.tat = make(map[uint64]*int64)
 	}
-	if _, ok := s.tat[id]; !ok && len(s.tat) >= l.perShard {
+	if len(s.tat) >= l.perShard {
 		for k, t := range s.tat { // drop idle states: their budget is whole
-			if t <= now {
+			if *t <= now {
 				delete(s.tat, k)
 			}
 		}
@@ -163,5 +174,7 @@ func (l *MemoryLimiter) store(s *limiterShard, id uint64, tat, now int64) {
 			delete(s.tat, k)
 		}
 	}
-	s.tat[id] = tat
+	p := new(int64)
+	*p = tat
+	s.tat[id] = p
 }

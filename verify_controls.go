@@ -72,7 +72,7 @@ func (m *Manager) checkControls(ctx context.Context, k *Key, p *RequestParams, n
 		cost = 1
 	}
 	if len(k.RateLimits) > 0 {
-		d, err := m.limiter.Allow(ctx, k, cost)
+		d, err := m.allow(ctx, k, cost, now)
 		switch {
 		case err != nil && m.cfg.limiterFailOpen:
 			m.cfg.logger.LogAttrs(ctx, levelWarn, "apikey: rate limiter failed; failing open",
@@ -89,4 +89,14 @@ func (m *Manager) checkControls(ctx context.Context, k *Key, p *RequestParams, n
 		}
 	}
 	return nil
+}
+
+// allow asks the limiter. The in-process limiter on the wall clock reuses
+// the verify's clock reading (saving a second one); any other limiter, or
+// a manager on another clock, gets the RateLimiter call.
+func (m *Manager) allow(ctx context.Context, k *Key, cost int64, now time.Time) (RateDecision, error) {
+	if m.wallLimiter != nil {
+		return m.wallLimiter.allowAt(k, cost, now), nil
+	}
+	return m.limiter.Allow(ctx, k, cost)
 }
