@@ -379,3 +379,20 @@ func TestRotateKeepsControls(t *testing.T) {
 		t.Fatalf("successor controls: %+v %+v %+v", s.RateLimits, s.Credits, s.IPAllowlist)
 	}
 }
+
+// TestCreditsUpdateVoidsLease: credits set by Update apply to the next
+// request, even though this process holds a lease of the old ones.
+func TestCreditsUpdateVoidsLease(t *testing.T) {
+	f := newFixture(t, apikey.WithCache(apikey.CacheOptions{}))
+	ctx := context.Background()
+	is := f.create(t, "t1", apikey.CreateParams{Credits: &apikey.Credits{Remaining: 100}})
+	tok := is.Token.Reveal()
+	f.mustVerify(t, tok) // takes a lease
+	f.clock.Advance(time.Second)
+	one := &apikey.Credits{Remaining: 1}
+	if _, err := f.m.Update(ctx, "t1", is.Key.ID, apikey.Update{Credits: &one}); err != nil {
+		t.Fatal(err)
+	}
+	f.mustVerify(t, tok)
+	f.verifyErr(t, tok, apikey.ErrUsageExceeded)
+}

@@ -48,8 +48,10 @@ func (c *creditLeases) spend(ctx context.Context, m *Manager, k *Key, cost int64
 	l := v.(*lease)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if !l.expires.IsZero() && !now.Before(l.expires) {
-		l.local = 0 // a refill happened: what is left belongs to the old period
+	if !l.expires.IsZero() && !now.Before(l.expires) || k.Credits.LastRefill.After(l.period) {
+		// A refill happened, or the record shows credits set after the
+		// lease was taken (Update): what is left belongs to an old period.
+		l.local = 0
 	}
 	if l.local >= cost {
 		l.local -= cost
