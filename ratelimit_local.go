@@ -20,7 +20,7 @@ import (
 type MemoryLimiter struct {
 	seed     maphash.Seed // for the key ID or tenant
 	seedName maphash.Seed // for the limit name
-	start    time.Time // monotonic origin of the nanosecond clock
+	start    time.Time    // monotonic origin of the nanosecond clock
 	perShard int
 	shards   [limiterShards]limiterShard
 }
@@ -34,7 +34,7 @@ const DefaultLimiterEntries = 1 << 20
 type limiterShard struct {
 	mu  sync.Mutex
 	tat map[uint64]*int64 // limit identity -> theoretical arrival time (ns)
-	_   [40]byte         // keep shards on separate cache lines
+	_   [40]byte          // keep shards on separate cache lines
 }
 
 var _ RateLimiter = (*MemoryLimiter)(nil)

@@ -3,6 +3,7 @@ package memstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/apikit/apikey"
@@ -54,4 +55,24 @@ func (s *Store) ReturnCredits(ctx context.Context, id string, n int64, period ti
 	k.Credits.Remaining = min(apikey.MaxCredits, k.Credits.Remaining+n)
 	s.put(k)
 	return nil
+}
+
+// updateControls applies the control fields of u to k (a fresh clone).
+func updateControls(k *apikey.Key, u apikey.Update) {
+	if u.Disabled != nil {
+		k.Disabled = *u.Disabled
+	}
+	if u.RateLimits != nil {
+		k.RateLimits = slices.Clone(*u.RateLimits)
+	}
+	if u.Credits != nil {
+		k.Credits = nil
+		if c := *u.Credits; c != nil {
+			cp := *c
+			k.Credits = &cp
+		}
+	}
+	if u.IPAllowlist != nil {
+		k.IPAllowlist = slices.Clone(*u.IPAllowlist)
+	}
 }

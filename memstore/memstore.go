@@ -285,22 +285,7 @@ func (s *Store) Update(ctx context.Context, id string, u apikey.Update) (*apikey
 	if u.Metadata != nil {
 		k.Metadata = maps.Clone(*u.Metadata)
 	}
-	if u.Disabled != nil {
-		k.Disabled = *u.Disabled
-	}
-	if u.RateLimits != nil {
-		k.RateLimits = slices.Clone(*u.RateLimits)
-	}
-	if u.Credits != nil {
-		k.Credits = nil
-		if c := *u.Credits; c != nil {
-			cp := *c
-			k.Credits = &cp
-		}
-	}
-	if u.IPAllowlist != nil {
-		k.IPAllowlist = slices.Clone(*u.IPAllowlist)
-	}
+	updateControls(k, u)
 	s.put(k)
 	s.appendChange(k, apikey.ChangeUpdated, u.At)
 	return out(k), nil

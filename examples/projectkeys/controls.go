@@ -119,7 +119,9 @@ func wireField(err error) string {
 	return msg
 }
 
-func replaceAll(s, old, new string) string { return string(bytes.ReplaceAll([]byte(s), []byte(old), []byte(new))) }
+func replaceAll(s, old, new string) string {
+	return string(bytes.ReplaceAll([]byte(s), []byte(old), []byte(new)))
+}
 
 // apply sets the parsed controls on create parameters.
 func (c controls) apply(p *apikey.CreateParams) {
