@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/follow"
 	"github.com/apikit/apikey/memstore"
 )
 
@@ -65,7 +66,10 @@ func TestDisableSeenByFollower(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	fb := apikey.NewFollower(b)
+	fb, err := follow.New(b)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := fb.Poll(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -355,7 +359,7 @@ func TestControlsValidation(t *testing.T) {
 	}
 	is := f.create(t, "t1", apikey.CreateParams{})
 	bad := []apikey.RateLimit{{Name: "a", Limit: 0, Window: time.Second}}
-	if _, err := f.m.Update(ctx, "t1", is.Key.ID, apikey.Update{RateLimits: &bad}); !errors.Is(err, apikey.ErrInvalid) {
+	if _, err := f.m.Update(ctx, "t1", is.Key.ID, apikey.UpdateParams{RateLimits: &bad}); !errors.Is(err, apikey.ErrInvalid) {
 		t.Errorf("Update with a zero limit: %v, want ErrInvalid", err)
 	}
 	if _, err := apikey.ParseIPAllowlist("10.0.0.0/33"); !errors.Is(err, apikey.ErrInvalid) {
@@ -370,7 +374,7 @@ func TestRotateKeepsControls(t *testing.T) {
 	ips, _ := apikey.ParseIPAllowlist("10.0.0.0/8")
 	is := f.create(t, "t1", apikey.CreateParams{RateLimits: []apikey.RateLimit{{Name: "a", Limit: 1, Window: time.Second}},
 		Credits: &apikey.Credits{Remaining: 9}, IPAllowlist: ips})
-	r, err := f.m.Rotate(ctx, "t1", is.Key.ID, apikey.DefaultGrace)
+	r, err := f.m.Rotate(ctx, "t1", is.Key.ID, f.m.DefaultGrace())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,7 +394,7 @@ func TestCreditsUpdateVoidsLease(t *testing.T) {
 	f.mustVerify(t, tok) // takes a lease
 	f.clock.Advance(time.Second)
 	one := &apikey.Credits{Remaining: 1}
-	if _, err := f.m.Update(ctx, "t1", is.Key.ID, apikey.Update{Credits: &one}); err != nil {
+	if _, err := f.m.Update(ctx, "t1", is.Key.ID, apikey.UpdateParams{Credits: &one}); err != nil {
 		t.Fatal(err)
 	}
 	f.mustVerify(t, tok)

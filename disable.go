@@ -6,10 +6,10 @@ import (
 	"slices"
 )
 
-// Disable disables key id of tenant (AllTenants for any) and returns it:
+// Disable disables key id of tenant and returns it:
 // every verify refuses it with ErrDisabled (HTTP 401, like any invalid key)
 // until Enable. This manager refuses it on its next verify; other
-// processes on the same store when their Follower reads the change feed.
+// processes on the same store when their follow.Follower reads the feed.
 // Disabling a disabled key changes nothing. It emits EventDisabled.
 func (m *Manager) Disable(ctx context.Context, tenant, id string) (*Key, error) {
 	return m.setDisabled(ctx, tenant, id, true)

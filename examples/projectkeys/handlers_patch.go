@@ -17,7 +17,7 @@ func (a *app) patchKey(w http.ResponseWriter, r *http.Request) {
 		writeBodyError(w, err)
 		return
 	}
-	var u apikey.Update
+	var u apikey.UpdateParams
 	if req.Name != nil {
 		if err := checkText("name", *req.Name, maxNameLen); err != nil {
 			writeError(w, http.StatusBadRequest, codeBadRequest, err.Error())
@@ -46,7 +46,12 @@ func (a *app) patchKey(w http.ResponseWriter, r *http.Request) {
 		u.Disabled = &disabled
 	}
 	u.RateLimits, u.Credits, u.IPAllowlist = ctl.rateLimits, ctl.credits, ctl.ips
-	old, err := a.m.Get(r.Context(), p.tenant(), r.PathValue("keyID"))
+	id := r.PathValue("keyID")
+	tenant, err := p.tenantOf(r.Context(), a.m, id)
+	var old *apikey.Key
+	if err == nil {
+		old, err = a.m.Get(r.Context(), tenant, id)
+	}
 	if err != nil {
 		writeLibError(w, a.log, err)
 		return
@@ -75,7 +80,7 @@ func (a *app) patchKey(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	k, err := a.m.Update(r.Context(), p.tenant(), old.ID, u)
+	k, err := a.m.Update(r.Context(), tenant, old.ID, u)
 	if err != nil {
 		writeLibError(w, a.log, err)
 		return
