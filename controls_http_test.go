@@ -100,3 +100,29 @@ func TestMemoryLimiterBoundedAndAllocFree(t *testing.T) {
 		t.Fatalf("Allow allocates %.1f times per call", allocs)
 	}
 }
+
+// TestControlRefusalsAreNotGuesses: a valid key refused for its rate limit
+// does not count against its client in the failure throttle.
+func TestControlRefusalsAreNotGuesses(t *testing.T) {
+	f := newFixture(t)
+	th, err := apikey.NewFailureThrottle(apikey.ThrottleOptions{Failures: 2, Per: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth, _ := apikey.NewAuthenticator(f.m, apikey.WithFailureThrottle(th))
+	tok := f.create(t, "t1", apikey.CreateParams{RateLimits: []apikey.RateLimit{{Name: "m", Limit: 1, Window: time.Hour}}}).Token.Reveal()
+	h := auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
+	codes := ""
+	for range 5 {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		var b struct{ Error struct{ Code string } }
+		_ = json.Unmarshal(w.Body.Bytes(), &b)
+		codes += strconv.Itoa(w.Code) + b.Error.Code + " "
+	}
+	if codes != "204 429rate_limited 429rate_limited 429rate_limited 429rate_limited " {
+		t.Fatalf("answers %q: rate-limited requests must not trip the failure throttle", codes)
+	}
+}

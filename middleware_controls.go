@@ -123,3 +123,11 @@ func sfString(s string) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+// controlRefusal reports whether err refuses a valid key for its controls
+// (rate limit, credits, limiter outage, scopes): not a guess, so the
+// failure throttle does not count it.
+func controlRefusal(err error) bool {
+	return errors.Is(err, ErrRateLimited) || errors.Is(err, ErrUsageExceeded) ||
+		errors.Is(err, ErrLimiterUnavailable) || errors.Is(err, ErrInsufficientScope)
+}

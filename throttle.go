@@ -264,7 +264,7 @@ func (a *Authenticator) authenticateThrottled(r *http.Request) (*Key, error) {
 		return nil, &ThrottledError{RetryAfter: wait}
 	}
 	k, err := a.authenticate(r)
-	if err != nil && !errors.Is(err, ErrNoCredentials) && !errors.Is(err, ErrStoreUnavailable) {
+	if err != nil && !errors.Is(err, ErrNoCredentials) && !errors.Is(err, ErrStoreUnavailable) && !controlRefusal(err) {
 		a.throttle.Fail(client)
 	}
 	return k, err
