@@ -188,7 +188,11 @@ func WithClientName(f func(*http.Request) string) MiddlewareOption {
 // request context (see FromContext). A request without credentials is
 // refused with ErrNoCredentials (401), or passed on without a key in
 // optional mode; a bad credential is refused (401 invalid_token); a store
-// failure is refused (503), never passed on.
+// failure is refused (503), never passed on. The key's controls are
+// enforced after its state (see Manager.VerifyRequest): the IP allowlist
+// against ClientIP (403), then the rate limits and credits with the cost of
+// WithCost (429). Use Scoped or Protect so that scopes are checked before
+// anything is spent.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		k, err := a.Authenticate(r)
@@ -208,7 +212,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 // success, records the use with the usage tracker. It is the middleware
 // without the HTTP answer, for custom flows (such as trying an operator
 // token first). Errors: ErrNoCredentials, a *ThrottledError (with
-// WithFailureThrottle), or those of Credentials and Manager.Verify.
+// WithFailureThrottle), or those of Credentials and Manager.VerifyRequest.
 func (a *Authenticator) Authenticate(r *http.Request) (*Key, error) {
 	if a.throttle != nil {
 		return a.authenticateThrottled(r)
