@@ -71,6 +71,9 @@ func (m *Manager) checkControls(ctx context.Context, k *Key, p *RequestParams, n
 	if cost == 0 {
 		cost = 1
 	}
+	if now.IsZero() {
+		now = m.cfg.clock.Now() // the verify needed no clock (a key without time bounds)
+	}
 	if len(k.RateLimits) > 0 {
 		d, err := m.allow(ctx, k, cost, now)
 		switch {
