@@ -39,7 +39,9 @@ func (c *creditLeases) leaseSize(left int64) int64 {
 
 // spend takes cost credits of k, from the local lease or, when it is short,
 // from a new lease. A refused request spends nothing: a short lease is
-// handed back at once.
+// handed back at once. now is the verify's clock reading, or zero when it
+// took none (the clock is then read only if a refill bound or a new lease
+// needs it).
 func (c *creditLeases) spend(ctx context.Context, m *Manager, k *Key, cost int64, now time.Time) error {
 	v, ok := c.leases.Load(k.ID)
 	if !ok {
@@ -48,6 +50,9 @@ func (c *creditLeases) spend(ctx context.Context, m *Manager, k *Key, cost int64
 	l := v.(*lease)
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if !l.expires.IsZero() && now.IsZero() {
+		now = m.cfg.clock.Now()
+	}
 	if !l.expires.IsZero() && !now.Before(l.expires) || k.Credits.LastRefill.After(l.period) {
 		// A refill happened, or the record shows credits set after the
 		// lease was taken (Update): what is left belongs to an old period.
@@ -57,7 +62,10 @@ func (c *creditLeases) spend(ctx context.Context, m *Manager, k *Key, cost int64
 		l.local -= cost
 		return nil
 	}
-	got, err := m.store.TakeCredits(ctx, k.ID, max(cost-l.local, l.size), now)
+	if now.IsZero() {
+		now = m.cfg.clock.Now()
+	}
+	got, err := m.store.TakeCredits(ctx, k.ID, max(cost-l.local, l.size), normTime(now))
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("%w: key %s has no record", ErrUsageExceeded, k.ID)

@@ -80,15 +80,18 @@ func (l *MemoryLimiter) ident(k *Key, r *RateLimit) uint64 {
 
 // Allow implements RateLimiter: every limit of k or none spends cost.
 func (l *MemoryLimiter) Allow(_ context.Context, k *Key, cost int64) (RateDecision, error) {
-	return l.allowAt(k, cost, time.Now()), nil
+	return l.allowAt(k, cost, int64(time.Since(l.start))), nil
 }
 
-// allowAt is Allow at the wall-clock reading now (which must carry a
-// monotonic reading: a verify passes the one it already took).
-func (l *MemoryLimiter) allowAt(k *Key, cost int64, now time.Time) RateDecision {
+// allowAt is Allow at now, in nanoseconds since l.start on the monotonic
+// clock (a verify passes the reading it already took).
+func (l *MemoryLimiter) allowAt(k *Key, cost int64, now int64) RateDecision {
 	n := len(k.RateLimits)
 	if n == 0 {
 		return RateDecision{Allowed: true}
+	}
+	if n == 1 {
+		return l.allowOne(k, cost, now)
 	}
 	if n > MaxRateLimits {
 		n = MaxRateLimits // Create and Update refuse more; never index past the arrays
@@ -113,11 +116,39 @@ func (l *MemoryLimiter) allowAt(k *Key, cost int64, now time.Time) RateDecision 
 	for i := 0; i < nl; i++ { // in index order: no deadlock between callers
 		l.shards[locked[i]].mu.Lock()
 	}
-	d := l.decide(k, ids[:n], cost, int64(now.Sub(l.start)))
+	d := l.decide(k, ids[:n], cost, now)
 	for i := nl - 1; i >= 0; i-- {
 		l.shards[locked[i]].mu.Unlock()
 	}
 	return d
+}
+
+// allowOne is allowAt for a key with one limit (the common case): one
+// shard, no arrays.
+func (l *MemoryLimiter) allowOne(k *Key, cost, now int64) RateDecision {
+	r := &k.RateLimits[0]
+	id := l.ident(k, r)
+	s := &l.shards[id%limiterShards]
+	window := int64(r.Window)
+	step := max(1, window/max(1, r.Limit))
+	s.mu.Lock()
+	p := s.tat[id]
+	tat := now
+	if p != nil {
+		tat = max(*p, now)
+	}
+	next := tat + cost*step
+	if next-now > window {
+		s.mu.Unlock()
+		return RateDecision{Limit: *r, Remaining: 0, Reset: time.Duration(tat - now), RetryAfter: time.Duration(next - window - now)}
+	}
+	if p != nil {
+		*p = next
+	} else {
+		l.store(s, id, next, now)
+	}
+	s.mu.Unlock()
+	return RateDecision{Allowed: true, Limit: *r, Remaining: (window - (next - now)) / step, Reset: time.Duration(next - now)}
 }
 
 // decide runs GCRA on every limit (shards locked), commits when all allow.

@@ -71,9 +71,6 @@ func (m *Manager) checkControls(ctx context.Context, k *Key, p *RequestParams, n
 	if cost == 0 {
 		cost = 1
 	}
-	if now.IsZero() {
-		now = m.cfg.clock.Now() // the verify needed no clock (a key without time bounds)
-	}
 	if len(k.RateLimits) > 0 {
 		d, err := m.allow(ctx, k, cost, now)
 		switch {
@@ -95,11 +92,11 @@ func (m *Manager) checkControls(ctx context.Context, k *Key, p *RequestParams, n
 }
 
 // allow asks the limiter. The in-process limiter on the wall clock reuses
-// the verify's clock reading (saving a second one); any other limiter, or
-// a manager on another clock, gets the RateLimiter call.
+// the verify's clock reading when it took one (saving a second one); any
+// other limiter, or a manager on another clock, gets the RateLimiter call.
 func (m *Manager) allow(ctx context.Context, k *Key, cost int64, now time.Time) (RateDecision, error) {
-	if m.wallLimiter != nil {
-		return m.wallLimiter.allowAt(k, cost, now), nil
+	if m.wallLimiter != nil && !now.IsZero() {
+		return m.wallLimiter.allowAt(k, cost, int64(now.Sub(m.wallLimiter.start))), nil
 	}
 	return m.limiter.Allow(ctx, k, cost)
 }
