@@ -1,0 +1,2 @@
+// Package grpcauth is a placeholder.
+package grpcauth
