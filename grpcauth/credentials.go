@@ -1,6 +1,7 @@
 package grpcauth
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -27,10 +28,12 @@ var (
 // most 256 bytes), then the WithMetadataKey key with a bare token; a value
 // repeated or credentials in both places wrap apikey.ErrMalformed; another
 // scheme counts as no credentials (apikey.ErrNoCredentials).
-func (a *Authenticator) credentials(md metadata.MD) (string, error) {
+func (a *Authenticator) credentials(ctx context.Context) (string, error) {
 	var tok string
 	found := false
-	if vs, ok := md["authorization"]; ok {
+	// ValueFromIncomingContext copies one key's values, not the whole
+	// metadata as FromIncomingContext does.
+	if vs := metadata.ValueFromIncomingContext(ctx, "authorization"); vs != nil {
 		if len(vs) != 1 {
 			return "", errManyValues
 		}
@@ -41,7 +44,7 @@ func (a *Authenticator) credentials(md metadata.MD) (string, error) {
 		tok, found = t, bearer
 	}
 	if a.mdKey != "" {
-		if vs, ok := md[a.mdKey]; ok {
+		if vs := metadata.ValueFromIncomingContext(ctx, a.mdKey); vs != nil {
 			switch {
 			case found:
 				return "", errManyLocations

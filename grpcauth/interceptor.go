@@ -63,14 +63,16 @@ func (a *Authenticator) Authenticate(ctx context.Context, fullMethod string) (co
 	if a.public[fullMethod] {
 		return ctx, nil
 	}
-	client := peerIP(ctx)
+	var client string
+	if a.throttle != nil || a.usage != nil {
+		client = peerIP(ctx)
+	}
 	if a.throttle != nil {
 		if wait, ok := a.throttle.Check(client); !ok {
 			return nil, &apikey.ThrottledError{RetryAfter: wait}
 		}
 	}
-	md, _ := metadata.FromIncomingContext(ctx)
-	k, err := a.verify(ctx, md, client)
+	k, err := a.verify(ctx, client)
 	if err != nil {
 		if a.throttle != nil && !errors.Is(err, apikey.ErrNoCredentials) && !errors.Is(err, apikey.ErrStoreUnavailable) {
 			a.throttle.Fail(client)
@@ -93,6 +95,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, fullMethod string) (co
 	if a.usage != nil {
 		var name string
 		if a.clientName != nil {
+			md, _ := metadata.FromIncomingContext(ctx)
 			name = a.clientName(md)
 		}
 		a.usage.Touch(k.ID, a.m.Now(), client, name)
@@ -101,8 +104,8 @@ func (a *Authenticator) Authenticate(ctx context.Context, fullMethod string) (co
 }
 
 // verify reads the call's credentials and verifies them with the manager.
-func (a *Authenticator) verify(ctx context.Context, md metadata.MD, _ string) (*apikey.Key, error) {
-	tok, err := a.credentials(md)
+func (a *Authenticator) verify(ctx context.Context, _ string) (*apikey.Key, error) {
+	tok, err := a.credentials(ctx)
 	if err != nil {
 		if !errors.Is(err, apikey.ErrNoCredentials) {
 			a.debug(ctx, "apikey: verify failed", slog.String("reason", "malformed"), slog.String("detail", err.Error()))

@@ -51,6 +51,7 @@ type rigOptions struct {
 	store     apikey.Store // default memstore
 	auth      []grpcauth.Option
 	listenTCP bool // loopback TCP instead of bufconn
+	noAuth    bool // a server without the interceptors (benchmarks)
 }
 
 func newRig(t testing.TB, o rigOptions) *rig {
@@ -76,7 +77,11 @@ func newRig(t testing.TB, o rigOptions) *rig {
 	if r.auth, err = grpcauth.New(r.m, opts...); err != nil {
 		t.Fatal(err)
 	}
-	r.srv = grpc.NewServer(grpc.ChainUnaryInterceptor(r.auth.Unary), grpc.ChainStreamInterceptor(r.auth.Stream))
+	if o.noAuth {
+		r.srv = grpc.NewServer()
+	} else {
+		r.srv = grpc.NewServer(grpc.ChainUnaryInterceptor(r.auth.Unary), grpc.ChainStreamInterceptor(r.auth.Stream))
+	}
 	testpb.RegisterTestServiceServer(r.srv, testService{})
 	healthpb.RegisterHealthServer(r.srv, health.NewServer())
 
