@@ -45,8 +45,8 @@ import (
 	"github.com/apikit/apikey/grpcauth"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
-	"google.golang.org/grpc/metadata"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 )
 
 // The keys of plangrep.

@@ -107,10 +107,13 @@ func TestServer(t *testing.T) {
 		call func() error
 		code codes.Code
 	}{
-		"no key":        {func() error { _, err := c.List(ctx); return err }, codes.Unauthenticated},
-		"read key":      {func() error { _, err := c.Start(with(readTok), "x"); return err }, codes.PermissionDenied},
-		"empty name":    {func() error { _, err := c.Start(with(writeTok), " "); return err }, codes.InvalidArgument},
-		"public health": {func() error { _, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}); return err }, codes.OK},
+		"no key":     {func() error { _, err := c.List(ctx); return err }, codes.Unauthenticated},
+		"read key":   {func() error { _, err := c.Start(with(readTok), "x"); return err }, codes.PermissionDenied},
+		"empty name": {func() error { _, err := c.Start(with(writeTok), " "); return err }, codes.InvalidArgument},
+		"public health": {func() error {
+			_, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+			return err
+		}, codes.OK},
 	} {
 		if err := tc.call(); status.Code(err) != tc.code {
 			t.Errorf("%s: %v, want %v", name, err, tc.code)
