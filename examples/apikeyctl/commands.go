@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"flag"
-	"os"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/apikit/apikey"
