@@ -226,3 +226,5 @@ func TestSecretFile(t *testing.T) {
 		t.Errorf("bad secret file: %d %s", code, errs)
 	}
 }
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }
