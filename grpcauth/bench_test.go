@@ -84,3 +84,29 @@ func benchManager(b *testing.B, opts ...apikey.Option) (*apikey.Manager, string)
 	}
 	return m, is.Token.Reveal()
 }
+
+// BenchmarkInterceptorVsVerify interleaves Manager.Verify of a token with
+// the unary interceptor verifying the same token (credentials read from
+// the metadata, verify, scope check, key put in the context) and reports
+// the interceptor's cost as a multiple of the bare verify ("ratio").
+func BenchmarkInterceptorVsVerify(b *testing.B) {
+	m, tok := benchManager(b, apikey.WithCache(apikey.CacheOptions{}))
+	auth, err := grpcauth.New(m, grpcauth.WithDefaultScopes(scopeRead))
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := metadata.NewIncomingContext(context.Background(), metadata.Pairs("authorization", "Bearer "+tok))
+	info := &grpc.UnaryServerInfo{FullMethod: testpb.TestService_UnaryCall_FullMethodName}
+	handler := func(ctx context.Context, _ any) (any, error) { return nil, nil }
+	b.ReportAllocs()
+	b.ResetTimer()
+	benchkit.Interleave(b, "verify", func() {
+		if _, err := m.Verify(ctx, tok); err != nil {
+			b.Fatal(err)
+		}
+	}, "interceptor", func() {
+		if _, err := auth.Unary(ctx, nil, info, handler); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
