@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -37,6 +38,7 @@ type Authenticator struct {
 	usage      *apikey.UsageTracker
 	throttle   *apikey.FailureThrottle
 	clientName func(metadata.MD) string
+	trusted    []netip.Prefix // WithTrustedProxies
 }
 
 // Option configures an Authenticator. Options are validated once, by New.
@@ -154,6 +156,24 @@ func WithUsageTracker(t *apikey.UsageTracker) Option {
 func WithClientName(f func(md metadata.MD) string) Option {
 	return func(a *Authenticator) error {
 		a.clientName = f
+		return nil
+	}
+}
+
+// WithTrustedProxies names the proxies (CIDR prefixes or single addresses)
+// whose "x-forwarded-for" metadata the client address may be taken from,
+// with apikey.ClientIP's rules: only when the peer itself is trusted,
+// walking the entries from the right to the first untrusted one. Without
+// it the client address is the peer's and the metadata is ignored (any
+// client can send it). Envoy and similar proxies that terminate gRPC set
+// x-forwarded-for.
+func WithTrustedProxies(cidrs ...string) Option {
+	return func(a *Authenticator) error {
+		p, err := apikey.ParseTrustedProxies(cidrs...)
+		if err != nil {
+			return err
+		}
+		a.trusted = p
 		return nil
 	}
 }

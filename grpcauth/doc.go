@@ -63,5 +63,7 @@
 // The failure throttle (WithFailureThrottle) and the usage tracker
 // (WithUsageTracker: last-used time, IP and client name) take the client
 // address from the connection's peer (peer.FromContext). Behind a proxy
-// that terminates the connection, that is the proxy's address.
+// that terminates the connection, that is the proxy's address, unless
+// WithTrustedProxies names the proxy: then its x-forwarded-for metadata is
+// believed, with the HTTP middleware's rules (apikey.ClientIP).
 package grpcauth

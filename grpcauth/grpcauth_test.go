@@ -430,3 +430,55 @@ func TestCheckServer(t *testing.T) {
 
 var _ grpc.UnaryServerInterceptor = (*grpcauth.Authenticator)(nil).Unary
 var _ grpc.StreamServerInterceptor = (*grpcauth.Authenticator)(nil).Stream
+
+// TestTrustedProxies: x-forwarded-for is believed only from a trusted
+// peer (here the loopback listener) and only with WithTrustedProxies.
+func TestTrustedProxies(t *testing.T) {
+	cases := []struct {
+		name    string
+		trusted []string
+		xff     []string
+		want    string
+	}{
+		{"no trusted proxies: the peer", nil, []string{"203.0.113.7"}, "127.0.0.1"},
+		{"trusted peer: the forwarded client", []string{"127.0.0.1"}, []string{"203.0.113.7"}, "203.0.113.7"},
+		{"chain: first untrusted from the right", []string{"127.0.0.0/8", "10.0.0.0/8"}, []string{"198.51.100.1, 203.0.113.7, 10.1.2.3"}, "203.0.113.7"},
+		{"untrusted peer: header ignored", []string{"10.0.0.0/8"}, []string{"203.0.113.7"}, "127.0.0.1"},
+		{"trusted peer, no header", []string{"127.0.0.1"}, nil, "127.0.0.1"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			pre := newRig(t, rigOptions{})
+			tracker, err := apikey.NewUsageTracker(pre.store)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := []grpcauth.Option{grpcauth.WithUsageTracker(tracker)}
+			if tc.trusted != nil {
+				opts = append(opts, grpcauth.WithTrustedProxies(tc.trusted...))
+			}
+			r := newRig(t, rigOptions{store: pre.store, listenTCP: true, auth: opts})
+			k, tok := r.key(t, scopeRead)
+			ctx := bearer(tok)
+			for _, v := range tc.xff {
+				ctx = metadata.AppendToOutgoingContext(ctx, "x-forwarded-for", v)
+			}
+			if _, err := testpb.NewTestServiceClient(r.conn).UnaryCall(ctx, &testpb.SimpleRequest{}); err != nil {
+				t.Fatal(err)
+			}
+			if err := tracker.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			got, err := r.m.Get(context.Background(), "t1", k.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.LastUsedIP != tc.want {
+				t.Errorf("client %q, want %q", got.LastUsedIP, tc.want)
+			}
+		})
+	}
+	if _, err := grpcauth.New(newRig(t, rigOptions{}).m, grpcauth.WithTrustedProxies("not a cidr")); err == nil {
+		t.Error("bad CIDR accepted")
+	}
+}

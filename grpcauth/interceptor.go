@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"slices"
 
@@ -65,7 +66,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, fullMethod string) (co
 	}
 	var client string
 	if a.throttle != nil || a.usage != nil {
-		client = peerIP(ctx)
+		client = a.clientIP(ctx)
 	}
 	if a.throttle != nil {
 		if wait, ok := a.throttle.Check(client); !ok {
@@ -113,6 +114,23 @@ func (a *Authenticator) verify(ctx context.Context, _ string) (*apikey.Key, erro
 		return nil, err
 	}
 	return a.m.Verify(ctx, tok) // Verify logs and reports the reason
+}
+
+// clientIP returns the call's client address: the peer's, or with trusted
+// proxies the one apikey.ClientIP finds in x-forwarded-for.
+func (a *Authenticator) clientIP(ctx context.Context) string {
+	ip := peerIP(ctx)
+	if len(a.trusted) == 0 || ip == "" {
+		return ip
+	}
+	xff := metadata.ValueFromIncomingContext(ctx, "x-forwarded-for")
+	if len(xff) == 0 {
+		return ip
+	}
+	// The HTTP middleware's parser, on a request that carries only what it
+	// reads: one implementation of the trust walk for both transports.
+	r := &http.Request{RemoteAddr: net.JoinHostPort(ip, "0"), Header: http.Header{"X-Forwarded-For": xff}}
+	return apikey.ClientIP(r, a.trusted)
 }
 
 // peerIP returns the IP address of the call's peer, or "" when it has
