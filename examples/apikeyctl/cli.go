@@ -78,8 +78,11 @@ func (c *cli) open(ctx context.Context) error {
 // secrets loads the server secret: APIKEY_SECRET, else the secret file,
 // which must exist (the command never makes one up).
 func (c *cli) secrets() (kit.Secrets, error) {
-	if strings.TrimSpace(os.Getenv("APIKEY_SECRET")) != "" {
-		return kit.LoadSecrets("", nil)
+	if v, set := os.LookupEnv("APIKEY_SECRET"); set {
+		if strings.TrimSpace(v) == "" {
+			return kit.Secrets{}, usagef("APIKEY_SECRET is set but blank: set it to the server's secret, or unset it to use -secret-file")
+		}
+		return kit.LoadSecrets("", slog.New(slog.DiscardHandler))
 	}
 	path := c.secretFile
 	if path == "" {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"os"
@@ -15,7 +16,22 @@ import (
 )
 
 // testSecret is the server secret of the tests (APIKEY_SECRET).
-var testSecret = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{42}, 32))
+var testSecret = randomSecret()
+
+// randomSecret returns base64 of 32 random bytes.
+func randomSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// unsetSecret removes APIKEY_SECRET for the test (restored after).
+func unsetSecret(t *testing.T) {
+	t.Setenv("APIKEY_SECRET", "")
+	if err := os.Unsetenv("APIKEY_SECRET"); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // ctl runs the command in-process and returns its exit status and output.
 func ctl(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -201,7 +217,7 @@ func TestExitCodes(t *testing.T) {
 // database, never created; a key made with another secret is refused by
 // a manager with the right one (covered in TestServersAcceptCLIKeys).
 func TestSecretFile(t *testing.T) {
-	t.Setenv("APIKEY_SECRET", "")
+	unsetSecret(t)
 	dir := t.TempDir()
 	db := "sqlite:" + filepath.Join(dir, "keys.db")
 	code, _, errs := ctl(t, "list", "-db", db, "-tenant", "t")
@@ -214,6 +230,11 @@ func TestSecretFile(t *testing.T) {
 	if code, _, errs := ctl(t, "list", "-db", "postgres://127.0.0.1:1/x", "-tenant", "t"); code != 2 || !strings.Contains(errs, "APIKEY_SECRET") {
 		t.Errorf("no secret for postgres: %d %s", code, errs)
 	}
+	t.Setenv("APIKEY_SECRET", " ")
+	if code, _, errs := ctl(t, "list", "-db", db, "-tenant", "t"); code != 2 || !strings.Contains(errs, "blank") {
+		t.Errorf("blank APIKEY_SECRET: %d %s", code, errs)
+	}
+	unsetSecret(t)
 	if err := os.WriteFile(filepath.Join(dir, "keys.db.secret"), []byte(testSecret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/base64"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -50,7 +49,7 @@ func TestServersAcceptCLIKeys(t *testing.T) {
 				return strings.TrimSpace(out.String()), errb.String()
 			}
 			tok, _ := ctl(env, "create", "-tenant", "ws_1", "-name", "ops", "-scopes", s.scopes)
-			otherSecret := "APIKEY_SECRET=" + base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))
+			otherSecret := "APIKEY_SECRET=" + randomSecret()
 			wrongTok, _ := ctl([]string{otherSecret}, "create", "-tenant", "ws_1", "-name", "wrong secret", "-scopes", s.scopes)
 			idJSON, _ := ctl(env, "list", "-tenant", "ws_1", "-json")
 			id := keyIDOf(t, idJSON, "ops")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -28,7 +29,9 @@ import (
 // created (as plangrep or apikeyctl would), calls every method with a real
 // client, and checks that a revocation by that other process is seen.
 func TestServer(t *testing.T) {
-	t.Setenv("APIKEY_SECRET", base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32)))
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	t.Setenv("APIKEY_SECRET", base64.StdEncoding.EncodeToString(secret))
 	db := "sqlite:" + filepath.Join(t.TempDir(), "demo.db")
 	ctx := context.Background()
 
