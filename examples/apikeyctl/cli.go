@@ -12,6 +12,8 @@ import (
 
 	"github.com/apikit/apikey"
 	"github.com/apikit/apikey/examples/internal/kit"
+	"github.com/apikit/apikey/legacy"
+	"github.com/apikit/apikey/rotation"
 )
 
 // cli is what every command shares: the common flags, the opened store
@@ -58,15 +60,22 @@ func (c *cli) open(ctx context.Context) error {
 		}
 		return err
 	}
+	// The webhook key, so that rotating a key with a rotation webhook keeps
+	// its sealed secret usable by the server.
+	hooks, err := rotation.NewWebhooks(secrets.WebhookKey, rotation.WebhookPolicy{})
+	if err != nil {
+		c.close()
+		return err
+	}
 	opts := []apikey.Option{
 		apikey.WithPrefix(c.prefix),
 		apikey.WithEnvironments(splitList(c.envs)...),
 		apikey.WithPepper("v1", secrets.Pepper),
-		apikey.WithWebhookKey(secrets.WebhookKey),
+		apikey.WithWebhooks(hooks),
 		apikey.WithLogger(slog.New(slog.DiscardHandler)),
 	}
 	if c.legacy != "" {
-		opts = append(opts, apikey.WithLegacyImport(apikey.LegacySHA256(c.legacy)))
+		opts = append(opts, apikey.WithLegacyImport(legacy.SHA256(c.legacy)))
 	}
 	if c.m, err = apikey.New(c.backend.Store, opts...); err != nil {
 		c.close()
@@ -106,11 +115,11 @@ func (c *cli) close() {
 	}
 }
 
-// tenantOr returns the tenant flag's value, or apikey.AllTenants when it is
-// empty (commands on one key by ID).
-func tenantOr(t string) string {
-	if t == "" {
-		return apikey.AllTenants
+// key returns key id: of tenant, or of any tenant when tenant is empty
+// (the operator path, Manager.GetByID).
+func (c *cli) key(ctx context.Context, tenant, id string) (*apikey.Key, error) {
+	if tenant == "" {
+		return c.m.GetByID(ctx, id)
 	}
-	return t
+	return c.m.Get(ctx, tenant, id)
 }

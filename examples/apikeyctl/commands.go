@@ -73,7 +73,7 @@ func listCmd(fs *flag.FlagSet) runFunc {
 		if *tenant == "" {
 			return usagef("-tenant is required")
 		}
-		filter, ok := map[string]apikey.ListFilter{"all": apikey.ListAll, "active": apikey.ListActive, "revoked": apikey.ListRevoked}[*state]
+		filter, ok := map[string]apikey.ListFilter{"all": apikey.ListAny, "active": apikey.ListActive, "revoked": apikey.ListRevoked}[*state]
 		if !ok {
 			return usagef("-state %q: want active, revoked or all", *state)
 		}
@@ -88,7 +88,7 @@ func listCmd(fs *flag.FlagSet) runFunc {
 func showCmd(fs *flag.FlagSet) runFunc {
 	tenant := fs.String("tenant", "", "only a key of this tenant (default: any)")
 	return func(ctx context.Context, c *cli, args []string) error {
-		k, err := c.m.Get(ctx, tenantOr(*tenant), args[0])
+		k, err := c.key(ctx, *tenant, args[0])
 		if err != nil {
 			return err
 		}
@@ -99,8 +99,11 @@ func showCmd(fs *flag.FlagSet) runFunc {
 func revokeCmd(fs *flag.FlagSet) runFunc {
 	tenant := fs.String("tenant", "", "only a key of this tenant (default: any)")
 	return func(ctx context.Context, c *cli, args []string) error {
-		k, err := c.m.Revoke(ctx, tenantOr(*tenant), args[0])
+		k, err := c.key(ctx, *tenant, args[0])
 		if err != nil {
+			return err
+		}
+		if k, err = c.m.Revoke(ctx, k.Tenant, k.ID); err != nil {
 			return err
 		}
 		fmt.Fprintf(c.stderr, "revoked %s (%s) at %s\n", k.ID, k.Prefix, k.RevokedAt.Format(time.RFC3339))
@@ -114,7 +117,7 @@ func revokeCmd(fs *flag.FlagSet) runFunc {
 func revokeAllCmd(fs *flag.FlagSet) runFunc {
 	tenant := fs.String("tenant", "", "the tenant whose keys to revoke, all of them (required)")
 	return func(ctx context.Context, c *cli, _ []string) error {
-		if *tenant == "" || *tenant == apikey.AllTenants {
+		if *tenant == "" {
 			return usagef("-tenant is required and names one tenant")
 		}
 		before := c.m.Now().Truncate(time.Microsecond)
@@ -145,7 +148,11 @@ func rotateCmd(fs *flag.FlagSet) runFunc {
 		if *grace < 0 {
 			return usagef("-grace must be 0 or positive")
 		}
-		rot, err := c.m.Rotate(ctx, tenantOr(*tenant), args[0], *grace)
+		k, err := c.key(ctx, *tenant, args[0])
+		if err != nil {
+			return err
+		}
+		rot, err := c.m.Rotate(ctx, k.Tenant, k.ID, *grace)
 		if err != nil {
 			return err
 		}
@@ -155,7 +162,7 @@ func rotateCmd(fs *flag.FlagSet) runFunc {
 }
 
 func importCmd(fs *flag.FlagSet) runFunc {
-	version := fs.String("legacy-version", "sha256", "the hash version imported keys are stored under until their first verify; the application must register the same (apikey.WithLegacyImport(apikey.LegacySHA256(version)))")
+	version := fs.String("legacy-version", "sha256", "the hash version imported keys are stored under until their first verify; the application must register the same (apikey.WithLegacyImport(legacy.SHA256(version)))")
 	return func(ctx context.Context, c *cli, args []string) error {
 		// The manager needs the legacy scheme to accept the import: reopen
 		// with it.
