@@ -75,7 +75,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, fullMethod string) (co
 	}
 	k, err := a.verify(ctx, client)
 	if err != nil {
-		if a.throttle != nil && !errors.Is(err, apikey.ErrNoCredentials) && !errors.Is(err, apikey.ErrStoreUnavailable) {
+		if a.throttle != nil && badCredential(err) {
 			a.throttle.Fail(client)
 		}
 		return nil, err
@@ -102,6 +102,21 @@ func (a *Authenticator) Authenticate(ctx context.Context, fullMethod string) (co
 		a.usage.Touch(k.ID, a.m.Now(), client, name)
 	}
 	return apikey.NewContext(ctx, k), nil
+}
+
+// badCredential reports whether err is a failed verification the failure
+// throttle counts: a credential that is malformed, unknown, revoked,
+// disabled, expired or out of grace. No credentials, a failure to answer
+// (store, limiter) and the refusals of a valid key (scope, IP, limits,
+// credits) do not count.
+func badCredential(err error) bool {
+	for _, e := range []error{apikey.ErrNoCredentials, apikey.ErrStoreUnavailable, apikey.ErrLimiterUnavailable,
+		apikey.ErrInsufficientScope, apikey.ErrIPNotAllowed, apikey.ErrRateLimited, apikey.ErrUsageExceeded} {
+		if errors.Is(err, e) {
+			return false
+		}
+	}
+	return true
 }
 
 // verify reads the call's credentials and verifies them with the manager.
