@@ -125,17 +125,17 @@ func revokeAllCmd(fs *flag.FlagSet) runFunc {
 		if err != nil {
 			return err
 		}
-		// RevokeAll returns every key of the tenant; those it revoked
-		// share one timestamp, not before the call.
-		n := 0
+		// The keys this call revoked share one timestamp, not before the
+		// call (RevokeAll may also return keys revoked earlier).
+		var revoked []*apikey.Key
 		for _, k := range keys {
 			if !k.RevokedAt.Before(before) {
-				n++
+				revoked = append(revoked, k)
 			}
 		}
-		fmt.Fprintf(c.stderr, "revoked %d key(s) of %s (%d in all)\n", n, *tenant, len(keys))
+		fmt.Fprintf(c.stderr, "revoked %d key(s) of %s\n", len(revoked), *tenant)
 		if c.json {
-			return c.printKeys(keys)
+			return c.printKeys(revoked)
 		}
 		return nil
 	}
