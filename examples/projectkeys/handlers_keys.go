@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -80,8 +81,7 @@ func (a *app) createKey(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !p.admin {
-		if err := apikey.CanGrant(p.key.Scopes, params.Scopes); err != nil {
-			writeError(w, http.StatusForbidden, codeForbidden, libMessage(err, apikey.ErrInsufficientScope))
+		if !canIssue(w, p.key, params) {
 			return
 		}
 		params.CreatedBy = p.key.ID
@@ -98,6 +98,23 @@ func (a *app) createKey(w http.ResponseWriter, r *http.Request) {
 		Key:                   iss.Token.Reveal(),
 		RotationWebhookSecret: iss.WebhookSecret.Reveal(),
 	})
+}
+
+// canIssue applies anti-escalation to a key manager: no scope it lacks, no
+// lifetime beyond its own (expires_at must be given, at or before the
+// manager's). It answers 403 and returns false when params go too far.
+func canIssue(w http.ResponseWriter, manager *apikey.Key, params apikey.CreateParams) bool {
+	err := apikey.CanIssue(manager, params)
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, apikey.ErrOutlivesGranter):
+		writeError(w, http.StatusForbidden, codeForbidden,
+			strings.Replace(libMessage(err, apikey.ErrOutlivesGranter), "expiry", "expires_at", 1)+" (the managing key's expiry)")
+	default:
+		writeError(w, http.StatusForbidden, codeForbidden, libMessage(err, apikey.ErrInsufficientScope))
+	}
+	return false
 }
 
 // createParams validates the fields of a create request other than
@@ -213,13 +230,10 @@ func (a *app) rotateKey(w http.ResponseWriter, r *http.Request) {
 		writeLibError(w, a.log, err)
 		return
 	}
-	// A rotation hands out a token with the old key's scopes: a project
-	// key may rotate only keys it could have created.
-	if !p.admin {
-		if err := apikey.CanGrant(p.key.Scopes, old.Scopes); err != nil {
-			writeError(w, http.StatusForbidden, codeForbidden, libMessage(err, apikey.ErrInsufficientScope))
-			return
-		}
+	// A rotation hands out a token with the old key's scopes and expiry: a
+	// project key may rotate only keys it could have created.
+	if !p.admin && !canIssue(w, p.key, apikey.CreateParams{Scopes: old.Scopes, ExpiresAt: old.ExpiresAt}) {
+		return
 	}
 	rot, err := a.m.Rotate(r.Context(), p.tenant(), id, grace)
 	if err != nil {
