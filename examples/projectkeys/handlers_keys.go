@@ -88,6 +88,10 @@ func (a *app) createKey(w http.ResponseWriter, r *http.Request) {
 	} else {
 		params.CreatedBy = "admin"
 	}
+	if err := kit.CheckKeyLimit(r.Context(), a.m, params.Tenant, a.maxKeys); err != nil {
+		writeLibError(w, a.log, err)
+		return
+	}
 	iss, err := a.m.Create(r.Context(), params)
 	if err != nil {
 		writeLibError(w, a.log, err)
@@ -167,7 +171,8 @@ func (a *app) createParams(req createRequest) (apikey.CreateParams, error) {
 }
 
 // listKeys handles GET /v1/api-keys?project_id=...: every key of the
-// project, newest first, revoked and rotated ones included.
+// project, newest first, revoked and rotated ones included; with limit
+// (and after), one page, the next one named by a Link header.
 func (a *app) listKeys(w http.ResponseWriter, r *http.Request) {
 	p, _ := principalFrom(r.Context())
 	pid := r.URL.Query().Get("project_id")
@@ -183,7 +188,12 @@ func (a *app) listKeys(w http.ResponseWriter, r *http.Request) {
 		notFoundProject(w)
 		return
 	}
-	keys, err := a.m.ListAll(r.Context(), pid, apikey.ListAll)
+	page, err := kit.ParsePage(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, codeBadRequest, err.Error())
+		return
+	}
+	keys, err := page.List(r.Context(), w, r, a.m, pid, apikey.ListAll)
 	if err != nil {
 		writeLibError(w, a.log, err)
 		return
