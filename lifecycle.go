@@ -37,18 +37,14 @@ func (m *Manager) RevokeAll(ctx context.Context, tenant string) ([]*Key, error) 
 		return nil, fmt.Errorf("%w: revoke-all needs one tenant", ErrInvalid)
 	}
 	now := m.Now()
-	keys, err := m.store.RevokeAll(ctx, tenant, now)
+	keys, ids, err := m.store.RevokeAll(ctx, tenant, now)
 	if err != nil {
 		// It may have committed, and we cannot tell which keys it touched.
 		m.InvalidateAll()
 		return nil, storeErr("revoke all", err)
 	}
-	var ids []string
 	lookups := make([]string, 0, len(keys))
 	for _, k := range keys {
-		if k.RevokedAt.Equal(now) {
-			ids = append(ids, k.ID)
-		}
 		lookups = append(lookups, k.Lookup) // also keys revoked elsewhere earlier
 	}
 	m.changed(ctx, lookups...)

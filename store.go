@@ -46,8 +46,11 @@ type Store interface {
 
 	// RevokeAll sets RevokedAt to at on every key of tenant that is not
 	// revoked yet (keys revoked earlier keep their timestamp), atomically,
-	// and returns every key of the tenant afterwards, newest first.
-	RevokeAll(ctx context.Context, tenant string, at time.Time) ([]*Key, error)
+	// and returns every key of the tenant afterwards, newest first, and the
+	// IDs of exactly the keys this call revoked (in any order; none when it
+	// changed nothing). A key revoked earlier at the same instant by another
+	// call is not among them: the audit event names only this call's keys.
+	RevokeAll(ctx context.Context, tenant string, at time.Time) (keys []*Key, revoked []string, err error)
 
 	// Rotate performs r atomically: it inserts r.Successor (when non-nil)
 	// and sets, on the key r.OldID, ReplacedBy = r.SuccessorID,
