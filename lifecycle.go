@@ -131,6 +131,12 @@ func (m *Manager) successor(old *Key, now time.Time) (*Key, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	return m.successorAs(old, now, id)
+}
+
+// successorAs is successor with the given ID.
+func (m *Manager) successorAs(old *Key, now time.Time, id string) (*Key, string, error) {
+	var err error
 	s := &Key{
 		ID:                 id,
 		Tenant:             old.Tenant,

@@ -257,6 +257,9 @@ func (s *Scheduler) rotateOne(ctx context.Context, old *Key) RotationResult {
 	res := RotationResult{KeyID: old.ID, Prefix: old.Prefix, Tenant: old.Tenant}
 	now := m.Now()
 	if why := s.unschedulable(old, now); why != "" {
+		if err := m.revokePending(ctx, old); err != nil {
+			return s.failed(ctx, res, err)
+		}
 		ok, err := m.store.ClaimRotation(ctx, old.ID, old.NextRotationAt, time.Time{})
 		switch {
 		case err != nil:
@@ -273,7 +276,14 @@ func (s *Scheduler) rotateOne(ctx context.Context, old *Key) RotationResult {
 		res.Status = RotationUnscheduled
 		return res
 	}
-	ok, err := m.store.ClaimRotation(ctx, old.ID, old.NextRotationAt, now.Add(s.retryDelay(old.ID)))
+	// A successor left by an earlier attempt that neither committed nor
+	// was undone (its process died) is revoked before the key is claimed
+	// again; if that fails, the key stays due as it is.
+	if err := m.revokePending(ctx, old); err != nil {
+		return s.failed(ctx, res, err)
+	}
+	lease := now.Add(s.retryDelay(old.ID))
+	ok, err := m.store.ClaimRotation(ctx, old.ID, old.NextRotationAt, lease)
 	switch {
 	case err != nil:
 		return s.failed(ctx, res, storeErr("claim rotation", err))
@@ -299,7 +309,9 @@ func (s *Scheduler) rotateOne(ctx context.Context, old *Key) RotationResult {
 			return s.failed(bg, res, err)
 		}
 	}
-	succ, token, err := m.successor(old, now)
+	// The claim records the pending successor: its ID derives from the
+	// claimed time (pendingSuccessorID).
+	succ, token, err := m.successorAs(old, now, pendingSuccessorID(old.ID, lease))
 	if err != nil {
 		return s.failed(bg, res, err)
 	}

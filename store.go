@@ -85,7 +85,11 @@ type Store interface {
 	// ClaimRotation moves the NextRotationAt of key id from due to next,
 	// only if it still equals due, and reports whether it did. Several
 	// processes racing for one due key: exactly one gets true. A missing ID
-	// gives false and no error.
+	// gives false and no error. next must read back exact to the
+	// microsecond (as every time the store keeps): the scheduler derives the
+	// ID of the successor it is about to create from it, so that the next
+	// process to claim the key can revoke a successor a crashed attempt
+	// left behind.
 	ClaimRotation(ctx context.Context, id string, due, next time.Time) (bool, error)
 
 	// Purge deletes keys that stopped working (revoked, expired or out of
