@@ -264,7 +264,11 @@ func TestSchedulerFailedDeliveryKeepsOldKey(t *testing.T) {
 				defer srv.Close()
 			}
 			r.clock.Advance(apikey.DefaultRotationCheckInterval)
-			rep = runOnce(t, s)
+			// The retry runs with a generous timeout: the 100 ms that makes
+			// the failing attempts quick is not always enough for a
+			// successful delivery on a loaded machine (seen flaky under
+			// -count=20).
+			rep = runOnce(t, apikey.NewScheduler(r.m, apikey.WithDeliveryTimeout(10*time.Second)))
 			if rep.Count(apikey.RotationCommitted) != 1 {
 				t.Fatalf("retry: %+v", rep.Results)
 			}
