@@ -34,13 +34,15 @@ func pendingSuccessorID(oldID string, claimed time.Time) string {
 	return id.String()
 }
 
-// revokePending revokes the successor an earlier attempt on old may have
-// left when it claimed old at old.NextRotationAt: gone already (the
-// attempt died before creating it) and revoked already (the attempt
-// failed and undid it) are both fine. It runs before a new claim, so that
-// a store failure here leaves the key due, with the same pending ID, for
-// the next check.
-func (m *Manager) revokePending(ctx context.Context, old *Key) error {
+// RevokePendingSuccessor is the other hook of package rotation's
+// Scheduler (see DeliverRotation): it revokes the successor that an
+// earlier DeliverRotation of old, claimed at old.NextRotationAt, may have
+// left behind because its process died before committing or revoking it.
+// A successor that was never created, or was revoked already, is fine
+// (nil). The Scheduler calls it before claiming a due key again, so that a
+// store failure here leaves the key due, with the same pending successor,
+// for the next check.
+func (m *Manager) RevokePendingSuccessor(ctx context.Context, old *Key) error {
 	if old.NextRotationAt.IsZero() {
 		return nil
 	}

@@ -107,7 +107,7 @@ func (a *app) listKeys(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, codeInvalidRequest, err.Error())
 		return
 	}
-	keys, err := page.List(r.Context(), w, r, a.manager, s.WorkspaceID, apikey.ListAll)
+	keys, err := page.List(r.Context(), w, r, a.manager, s.WorkspaceID, apikey.ListAny)
 	if err != nil {
 		a.writeLibError(w, r, err)
 		return

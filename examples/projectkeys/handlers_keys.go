@@ -47,7 +47,7 @@ func checkText(field, s string, max int) error {
 
 // checkProjectID validates a project_id.
 func checkProjectID(id string) error {
-	if id == apikey.AllTenants {
+	if id == "*" { // refused by apikey as a tenant
 		return fmt.Errorf("project_id %q is reserved", id)
 	}
 	return checkText("project_id", id, maxProjectIDLen)
@@ -193,7 +193,7 @@ func (a *app) listKeys(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, codeBadRequest, err.Error())
 		return
 	}
-	keys, err := page.List(r.Context(), w, r, a.m, pid, apikey.ListAll)
+	keys, err := page.List(r.Context(), w, r, a.m, pid, apikey.ListAny)
 	if err != nil {
 		writeLibError(w, a.log, err)
 		return
@@ -209,7 +209,12 @@ func (a *app) listKeys(w http.ResponseWriter, r *http.Request) {
 // again is a 204 that changes nothing.
 func (a *app) revokeKey(w http.ResponseWriter, r *http.Request) {
 	p, _ := principalFrom(r.Context())
-	if _, err := a.m.Revoke(r.Context(), p.tenant(), r.PathValue("keyID")); err != nil {
+	id := r.PathValue("keyID")
+	tenant, err := p.tenantOf(r.Context(), a.m, id)
+	if err == nil {
+		_, err = a.m.Revoke(r.Context(), tenant, id)
+	}
+	if err != nil {
 		writeLibError(w, a.log, err)
 		return
 	}
@@ -225,7 +230,7 @@ func (a *app) rotateKey(w http.ResponseWriter, r *http.Request) {
 		writeBodyError(w, err)
 		return
 	}
-	grace := apikey.DefaultGrace
+	grace := a.m.DefaultGrace()
 	if s := req.GracePeriodSeconds; s != nil {
 		if *s < 0 || *s > int64(maxGrace/time.Second) {
 			writeError(w, http.StatusBadRequest, codeBadRequest,
@@ -235,7 +240,12 @@ func (a *app) rotateKey(w http.ResponseWriter, r *http.Request) {
 		grace = time.Duration(*s) * time.Second
 	}
 	id := r.PathValue("keyID")
-	old, err := a.m.Get(r.Context(), p.tenant(), id)
+	tenant, err := p.tenantOf(r.Context(), a.m, id)
+	if err != nil {
+		writeLibError(w, a.log, err)
+		return
+	}
+	old, err := a.m.Get(r.Context(), tenant, id)
 	if err != nil {
 		writeLibError(w, a.log, err)
 		return
@@ -245,7 +255,7 @@ func (a *app) rotateKey(w http.ResponseWriter, r *http.Request) {
 	if !p.admin && !canIssue(w, p.key, apikey.CreateParams{Scopes: old.Scopes, ExpiresAt: old.ExpiresAt}) {
 		return
 	}
-	rot, err := a.m.Rotate(r.Context(), p.tenant(), id, grace)
+	rot, err := a.m.Rotate(r.Context(), tenant, id, grace)
 	if err != nil {
 		writeLibError(w, a.log, err)
 		return

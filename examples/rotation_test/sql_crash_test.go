@@ -10,6 +10,7 @@ import (
 
 	"github.com/apikit/apikey"
 	"github.com/apikit/apikey/examples/internal/sqltest"
+	"github.com/apikit/apikey/rotation"
 	"github.com/apikit/apikey/sqlstore"
 )
 
@@ -24,6 +25,10 @@ func TestCrashedAttemptSuccessorRevokedSQL(t *testing.T) {
 			db, dialect := sqltest.Open(t, e)
 			ctx := context.Background()
 			clock := apikey.NewManualClock(time.Date(2030, 1, 1, 12, 0, 0, 123456789, time.UTC))
+			hooks, err := rotation.NewWebhooks(webhookKey, rotation.WebhookPolicy{})
+			if err != nil {
+				t.Fatal(err)
+			}
 			newManager := func() *apikey.Manager {
 				st, err := sqlstore.New(db, dialect)
 				if err != nil {
@@ -33,7 +38,7 @@ func TestCrashedAttemptSuccessorRevokedSQL(t *testing.T) {
 					t.Fatal(err)
 				}
 				m, err := apikey.New(st, apikey.WithPrefix("rot"), apikey.WithPepper("v1", pepper),
-					apikey.WithWebhookKey(webhookKey), apikey.WithClock(clock))
+					apikey.WithWebhooks(hooks), apikey.WithClock(clock))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -45,8 +50,8 @@ func TestCrashedAttemptSuccessorRevokedSQL(t *testing.T) {
 				t.Fatal(err)
 			}
 			clock.Advance(time.Hour + 987654321*time.Nanosecond)
-			var orphan apikey.RotationEvent
-			dying := apikey.NewScheduler(m1, apikey.WithDelivery(func(_ context.Context, ev apikey.RotationEvent, _ apikey.Secret) error {
+			var orphan rotation.Event
+			dying := newScheduler(t, m1, rotation.WithDelivery(func(_ context.Context, ev rotation.Event, _ apikey.Secret) error {
 				orphan = ev
 				runtime.Goexit()
 				return nil
@@ -59,9 +64,9 @@ func TestCrashedAttemptSuccessorRevokedSQL(t *testing.T) {
 				t.Fatalf("orphan before the next attempt: %v", err)
 			}
 			clock.Advance(time.Hour + 1234567*time.Nanosecond)
-			next := apikey.NewScheduler(m2, apikey.WithDelivery(func(context.Context, apikey.RotationEvent, apikey.Secret) error { return nil }))
+			next := newScheduler(t, m2, rotation.WithDelivery(func(context.Context, rotation.Event, apikey.Secret) error { return nil }))
 			rep, err := next.RunOnce(ctx)
-			if err != nil || rep.Count(apikey.RotationCommitted) != 1 {
+			if err != nil || rep.Count(rotation.Committed) != 1 {
 				t.Fatalf("next attempt: %+v, %v", rep.Results, err)
 			}
 			if _, err := m2.Verify(ctx, orphan.Key.Reveal()); !errors.Is(err, apikey.ErrRevoked) {

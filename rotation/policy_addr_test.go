@@ -1,4 +1,4 @@
-package apikey_test
+package rotation_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/rotation"
 )
 
 // Every special-purpose range of the IANA IPv4 and IPv6 registries that is
@@ -49,7 +50,7 @@ func TestWebhookPolicyRefusesSpecialPurpose(t *testing.T) {
 		{"2001:0:0a00:0001:8000:63bf:f7f7:f7f7", false}, // Teredo, server 10.0.0.1
 	}
 	for _, c := range cases {
-		err := apikey.WebhookPolicy{}.CheckAddr(netip.MustParseAddr(c.addr))
+		err := rotation.WebhookPolicy{}.CheckAddr(netip.MustParseAddr(c.addr))
 		if (err == nil) != c.ok {
 			t.Errorf("%s: %v, want ok=%v", c.addr, err, c.ok)
 		}
@@ -60,18 +61,18 @@ func TestWebhookPolicyRefusesSpecialPurpose(t *testing.T) {
 	// AllowPrivate lets private ranges through, embedded or not, and
 	// nothing else; AllowLoopback lets loopback through.
 	for _, c := range []struct {
-		p    apikey.WebhookPolicy
+		p    rotation.WebhookPolicy
 		addr string
 		ok   bool
 	}{
-		{apikey.WebhookPolicy{AllowPrivate: true}, "10.0.0.1", true},
-		{apikey.WebhookPolicy{AllowPrivate: true}, "::ffff:10.0.0.1", true},
-		{apikey.WebhookPolicy{AllowPrivate: true}, "fd00::1", true},
-		{apikey.WebhookPolicy{AllowPrivate: true}, "198.18.0.1", false},
-		{apikey.WebhookPolicy{AllowPrivate: true}, "::127.0.0.1", false},
-		{apikey.WebhookPolicy{AllowLoopback: true}, "127.0.0.1", true},
-		{apikey.WebhookPolicy{AllowLoopback: true}, "::1", true},
-		{apikey.WebhookPolicy{AllowLoopback: true}, "169.254.169.254", false},
+		{rotation.WebhookPolicy{AllowPrivate: true}, "10.0.0.1", true},
+		{rotation.WebhookPolicy{AllowPrivate: true}, "::ffff:10.0.0.1", true},
+		{rotation.WebhookPolicy{AllowPrivate: true}, "fd00::1", true},
+		{rotation.WebhookPolicy{AllowPrivate: true}, "198.18.0.1", false},
+		{rotation.WebhookPolicy{AllowPrivate: true}, "::127.0.0.1", false},
+		{rotation.WebhookPolicy{AllowLoopback: true}, "127.0.0.1", true},
+		{rotation.WebhookPolicy{AllowLoopback: true}, "::1", true},
+		{rotation.WebhookPolicy{AllowLoopback: true}, "169.254.169.254", false},
 	} {
 		if err := c.p.CheckAddr(netip.MustParseAddr(c.addr)); (err == nil) != c.ok {
 			t.Errorf("%+v %s: %v, want ok=%v", c.p, c.addr, err, c.ok)
@@ -85,16 +86,16 @@ func TestWebhookPolicyRefusesSpecialPurpose(t *testing.T) {
 func TestWebhookClientRefusesEmbeddedIPv4AtConnect(t *testing.T) {
 	rc := newReceiver(t) // listens on 127.0.0.1
 	_, port, _ := net.SplitHostPort(strings.TrimPrefix(rc.srv.URL, "http://"))
-	deliver := apikey.HTTPDelivery(apikey.NewWebhookClient(apikey.WebhookPolicy{}, time.Second))
+	deliver := rotation.HTTPDelivery(rotation.NewWebhookClient(rotation.WebhookPolicy{}, time.Second))
 	for _, host := range []string{"127.0.0.1", "[::127.0.0.1]", "[::ffff:127.0.0.1]", "[64:ff9b::127.0.0.1]", "[2002:7f00:1::1]"} {
 		for _, scheme := range []string{"https", "http"} {
 			url := scheme + "://" + host + ":" + port + "/hook"
-			ev := apikey.RotationEvent{Type: apikey.RotationEventType, Key: apikey.NewSecret("prk_live_x"), Timestamp: 1, URL: url}
+			ev := rotation.Event{Type: rotation.EventType, Key: apikey.NewSecret("prk_live_x"), Timestamp: 1, URL: url}
 			err := deliver(context.Background(), ev, apikey.NewSecret("whsec_x"))
 			if !errors.Is(err, apikey.ErrInvalid) {
 				t.Errorf("%s: %v, want a refusal wrapping ErrInvalid", url, err)
 			}
-			if err := (apikey.WebhookPolicy{}).CheckURL(url); err == nil {
+			if err := (rotation.WebhookPolicy{}).CheckURL(url); err == nil {
 				t.Errorf("CheckURL(%s) accepted it", url)
 			}
 		}

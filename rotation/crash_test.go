@@ -1,4 +1,4 @@
-package apikey_test
+package rotation_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/rotation"
 )
 
 // A process that dies between creating a successor and committing or
@@ -22,8 +23,8 @@ func TestSchedulerRevokesSuccessorOfACrashedAttempt(t *testing.T) {
 	r.clock.Advance(day)
 
 	// Process 1 creates the successor, hands it to its delivery and dies.
-	var orphan apikey.RotationEvent
-	crash := apikey.NewScheduler(r.m, apikey.WithDelivery(func(_ context.Context, e apikey.RotationEvent, _ apikey.Secret) error {
+	var orphan rotation.Event
+	crash := newScheduler(t, r.m, rotation.WithDelivery(func(_ context.Context, e rotation.Event, _ apikey.Secret) error {
 		orphan = e
 		runtime.Goexit() // the process is gone: no commit, no revoke
 		return nil
@@ -39,9 +40,9 @@ func TestSchedulerRevokesSuccessorOfACrashedAttempt(t *testing.T) {
 	}
 
 	// Process 2 takes the key once process 1's claim has lapsed.
-	var delivered []apikey.RotationEvent
+	var delivered []rotation.Event
 	var mu sync.Mutex
-	next := apikey.NewScheduler(r.m, apikey.WithDelivery(func(_ context.Context, e apikey.RotationEvent, _ apikey.Secret) error {
+	next := newScheduler(t, r.m, rotation.WithDelivery(func(_ context.Context, e rotation.Event, _ apikey.Secret) error {
 		mu.Lock()
 		delivered = append(delivered, e)
 		mu.Unlock()
@@ -52,7 +53,7 @@ func TestSchedulerRevokesSuccessorOfACrashedAttempt(t *testing.T) {
 	}
 	r.clock.Advance(time.Hour)
 	rep := runOnce(t, next)
-	if rep.Count(apikey.RotationCommitted) != 1 {
+	if rep.Count(rotation.Committed) != 1 {
 		t.Fatalf("second attempt: %+v", rep.Results)
 	}
 	if _, err := r.m.Verify(ctx, orphan.Key.Reveal()); !errors.Is(err, apikey.ErrRevoked) {

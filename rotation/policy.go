@@ -1,4 +1,4 @@
-package apikey
+package rotation
 
 import (
 	"fmt"
@@ -7,12 +7,15 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+
+	"github.com/apikit/apikey"
 )
 
 // maxWebhookURLLen bounds a rotation webhook URL.
 const maxWebhookURLLen = 2048
 
-// WebhookPolicy says which rotation webhook URLs Create accepts and which
+// WebhookPolicy says which rotation webhook URLs Create accepts (through
+// Webhooks) and which
 // addresses the default HTTP delivery connects to. The zero value is the
 // safe default: https only, to public addresses only. Loopback, private,
 // link-local (such as the cloud metadata address 169.254.169.254),
@@ -36,27 +39,6 @@ type WebhookPolicy struct {
 	AllowPrivate bool
 }
 
-// WithWebhookPolicy sets the rotation webhook policy (see WebhookPolicy).
-func WithWebhookPolicy(p WebhookPolicy) Option {
-	return func(c *config) error { c.webhookPolicy = p; return nil }
-}
-
-// WithInsecureLoopbackWebhooks accepts http and https webhook URLs on
-// loopback addresses and localhost, such as http://127.0.0.1:9000/hook, so
-// a development setup can receive rotations locally. Never use it in
-// production: any key creator could then make the server POST to its own
-// loopback services.
-func WithInsecureLoopbackWebhooks() Option {
-	return func(c *config) error { c.webhookPolicy.AllowLoopback = true; return nil }
-}
-
-// WebhookPolicy returns the manager's webhook policy.
-func (m *Manager) WebhookPolicy() WebhookPolicy { return m.cfg.webhookPolicy }
-
-// CheckWebhookURL reports whether raw is a rotation webhook URL this manager
-// accepts; the error (wrapping ErrInvalid) says why not. Create runs it.
-func (m *Manager) CheckWebhookURL(raw string) error { return m.cfg.webhookPolicy.CheckURL(raw) }
-
 // CheckURL reports whether raw is an acceptable webhook URL under p: an
 // absolute https URL (http only for loopback targets when AllowLoopback is
 // set) with a host, no user information, and no host that is a refused IP
@@ -64,20 +46,20 @@ func (m *Manager) CheckWebhookURL(raw string) error { return m.cfg.webhookPolicy
 // delivery checks the address it connects to.
 func (p WebhookPolicy) CheckURL(raw string) error {
 	if len(raw) > maxWebhookURLLen {
-		return fmt.Errorf("%w: webhook URL longer than %d bytes", ErrInvalid, maxWebhookURLLen)
+		return fmt.Errorf("%w: webhook URL longer than %d bytes", apikey.ErrInvalid, maxWebhookURLLen)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("%w: webhook URL does not parse", ErrInvalid)
+		return fmt.Errorf("%w: webhook URL does not parse", apikey.ErrInvalid)
 	}
 	host := u.Hostname()
 	switch {
 	case u.Scheme != "https" && u.Scheme != "http":
-		return fmt.Errorf("%w: webhook URL must be https", ErrInvalid)
+		return fmt.Errorf("%w: webhook URL must be https", apikey.ErrInvalid)
 	case host == "" || u.Opaque != "":
-		return fmt.Errorf("%w: webhook URL needs a host", ErrInvalid)
+		return fmt.Errorf("%w: webhook URL needs a host", apikey.ErrInvalid)
 	case u.User != nil:
-		return fmt.Errorf("%w: webhook URL must not hold user information", ErrInvalid)
+		return fmt.Errorf("%w: webhook URL must not hold user information", apikey.ErrInvalid)
 	}
 	loopback := false
 	if isLocalhostName(host) {
@@ -89,10 +71,10 @@ func (p WebhookPolicy) CheckURL(raw string) error {
 		loopback = reachesLoopback(addr)
 	}
 	if loopback && !p.AllowLoopback {
-		return fmt.Errorf("%w: webhook URL must not name a loopback host", ErrInvalid)
+		return fmt.Errorf("%w: webhook URL must not name a loopback host", apikey.ErrInvalid)
 	}
 	if u.Scheme == "http" && !loopback {
-		return fmt.Errorf("%w: webhook URL must be https", ErrInvalid)
+		return fmt.Errorf("%w: webhook URL must be https", apikey.ErrInvalid)
 	}
 	return nil
 }
@@ -126,7 +108,7 @@ func isLocalhostName(host string) bool {
 
 // CheckAddr reports whether p allows connecting to addr. It refuses every
 // special-purpose range of the IANA IPv4 and IPv6 registries that is not
-// globally reachable (see webhook_ranges.go for the list, with the RFCs),
+// globally reachable (see ranges.go for the list, with the RFCs),
 // multicast, and any IPv6 address outside 2000::/3; an IPv6 address that
 // embeds an IPv4 address (IPv4-mapped, IPv4-compatible, NAT64, 6to4,
 // Teredo) is judged by the IPv4 address it reaches. Loopback and private
@@ -134,7 +116,7 @@ func isLocalhostName(host string) bool {
 func (p WebhookPolicy) CheckAddr(addr netip.Addr) error {
 	a := addr.WithZone("").Unmap()
 	if !a.IsValid() {
-		return fmt.Errorf("%w: invalid webhook address", ErrInvalid)
+		return fmt.Errorf("%w: invalid webhook address", apikey.ErrInvalid)
 	}
 	if a.Is6() && !a.IsLoopback() && !a.IsUnspecified() {
 		if v4s, ok := embeddedIPv4(a); ok {
@@ -162,10 +144,10 @@ func (p WebhookPolicy) check4(a netip.Addr) error {
 		if p.AllowPrivate {
 			return nil
 		}
-		return fmt.Errorf("%w: webhook address %s is private (%s)", ErrInvalid, a, s.name)
+		return fmt.Errorf("%w: webhook address %s is private (%s)", apikey.ErrInvalid, a, s.name)
 	}
 	if s, ok := lookup(refused4, a); ok {
-		return fmt.Errorf("%w: webhook address %s is not globally reachable (%s)", ErrInvalid, a, s.name)
+		return fmt.Errorf("%w: webhook address %s is not globally reachable (%s)", apikey.ErrInvalid, a, s.name)
 	}
 	return nil
 }
@@ -179,16 +161,16 @@ func (p WebhookPolicy) check6(a netip.Addr) error {
 		if p.AllowPrivate {
 			return nil
 		}
-		return fmt.Errorf("%w: webhook address %s is private (Unique-Local, RFC 4193)", ErrInvalid, a)
+		return fmt.Errorf("%w: webhook address %s is private (Unique-Local, RFC 4193)", apikey.ErrInvalid, a)
 	case !globalUnicast6.Contains(a):
-		return fmt.Errorf("%w: webhook address %s is not global unicast (outside 2000::/3)", ErrInvalid, a)
+		return fmt.Errorf("%w: webhook address %s is not global unicast (outside 2000::/3)", apikey.ErrInvalid, a)
 	}
 	if s, ok := lookup(refused6, a); ok {
-		return fmt.Errorf("%w: webhook address %s is not globally reachable (%s)", ErrInvalid, a, s.name)
+		return fmt.Errorf("%w: webhook address %s is not globally reachable (%s)", apikey.ErrInvalid, a, s.name)
 	}
 	if ietfAssignments6.Contains(a) {
 		if _, ok := lookup(globalIn6, a); !ok {
-			return fmt.Errorf("%w: webhook address %s is not globally reachable (IETF Protocol Assignments, RFC 2928)", ErrInvalid, a)
+			return fmt.Errorf("%w: webhook address %s is not globally reachable (IETF Protocol Assignments, RFC 2928)", apikey.ErrInvalid, a)
 		}
 	}
 	return nil
@@ -199,7 +181,7 @@ func (p WebhookPolicy) loopback(a netip.Addr) error {
 	if p.AllowLoopback {
 		return nil
 	}
-	return fmt.Errorf("%w: webhook address %s is loopback", ErrInvalid, a)
+	return fmt.Errorf("%w: webhook address %s is loopback", apikey.ErrInvalid, a)
 }
 
 // dialControl is a net.Dialer Control function that refuses connections to
@@ -207,11 +189,11 @@ func (p WebhookPolicy) loopback(a netip.Addr) error {
 func (p WebhookPolicy) dialControl(network, address string, _ syscall.RawConn) error {
 	host, _, err := net.SplitHostPort(address)
 	if err != nil {
-		return fmt.Errorf("%w: webhook address %q", ErrInvalid, address)
+		return fmt.Errorf("%w: webhook address %q", apikey.ErrInvalid, address)
 	}
 	addr, err := netip.ParseAddr(host)
 	if err != nil {
-		return fmt.Errorf("%w: webhook address %q is not an IP address", ErrInvalid, host)
+		return fmt.Errorf("%w: webhook address %q is not an IP address", apikey.ErrInvalid, host)
 	}
 	return p.CheckAddr(addr.WithZone(""))
 }

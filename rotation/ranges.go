@@ -1,4 +1,4 @@
-package apikey
+package rotation
 
 import "net/netip"
 
