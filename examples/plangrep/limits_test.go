@@ -73,3 +73,19 @@ func TestListKeysPagination(t *testing.T) {
 	}
 	s.do("GET", "/api/open-api/keys?limit=0", nil, withCookie(sess)).expect(t, http.StatusBadRequest, "invalid_request")
 }
+
+// The settings page applies the same cap: the create form answers 409 with
+// the reason next to the form, and nothing is created.
+func TestSettingsMaxKeys(t *testing.T) {
+	s := limitServer(t, 1)
+	b := newBrowserless(t, s)
+	b.signIn("ws_a", "usr_1")
+	b.create("one", "", "jobs:read").page(t, http.StatusCreated)
+	r := b.create("two", "", "jobs:read")
+	r.page(t, http.StatusConflict)
+	r.has(t, "already holds 1 active keys")
+	r.lacks(t, "pgk_live_")
+	if n := len(s.listKeys(s.bootstrap("ws_a", "usr_1"))); n != 1 {
+		t.Fatalf("%d keys after a refused create, want 1", n)
+	}
+}
