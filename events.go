@@ -16,6 +16,8 @@ const (
 	EventRevokedAll   EventKind = "revoked_all"
 	EventRotated      EventKind = "rotated"
 	EventUpdated      EventKind = "updated"
+	EventDisabled     EventKind = "disabled"
+	EventEnabled      EventKind = "enabled"
 	EventRehashed     EventKind = "rehashed"
 	EventDeleted      EventKind = "deleted"
 	EventVerifyFailed EventKind = "verify_failed"
@@ -32,7 +34,9 @@ type Event struct {
 	Tenant string
 	// Reason is set on EventVerifyFailed: "malformed", "not_found",
 	// "mismatch" (a known selector with a wrong secret), "revoked",
-	// "expired", "grace_ended", "not_yet_valid", "store_unavailable". On
+	// "expired", "grace_ended", "not_yet_valid", "store_unavailable", and
+	// for the key controls "disabled", "ip_not_allowed", "insufficient_scope",
+	// "rate_limited", "limiter_unavailable", "usage_exceeded". On
 	// EventExpiringSoon it is the lead time (such as "168h0m0s"); on an
 	// EventRevoked of Manager.RevokeUnused, "unused".
 	Reason string

@@ -361,7 +361,7 @@ func diffKey(want, got *apikey.Key) []string {
 	// Key lifecycle fields (issue 18).
 	tm("NotBefore", want.NotBefore, got.NotBefore)
 	str("Owner", want.Owner, got.Owner)
-	return d
+	return append(d, diffControls(want, got)...)
 }
 
 // diffTime describes how g differs from w, or returns "".

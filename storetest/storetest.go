@@ -46,6 +46,11 @@ import (
 //     a repeated Revoke, a stale UpgradeHash, a refused Rotate and a Delete of a missing key append
 //     nothing. Seq values must grow but need not be dense; LastChange keeps
 //     its value after Purge trims every entry.
+//   - Key controls (Disabled, RateLimits, Credits, IPAllowlist) round-trip
+//     like every other field; TakeCredits never grants one credit twice,
+//     even from 12 goroutines at once, applies refills at the given instant
+//     and writes nothing when it takes nothing; ReturnCredits adds back only
+//     into the same credit period.
 //   - A Rotate whose successor clashes with an existing ID or lookup value
 //     fails with ErrAlreadyExists and changes nothing; a key with RevokedAt
 //     set, even in the future, cannot be rotated (ErrConflict).
@@ -99,6 +104,7 @@ func groups() []group {
 		{"UsageCounts", usageCountCases},
 		{"DueForRotation", dueCases},
 		{"ClaimRotation", claimCases},
+		{"Credits", creditsCases},
 		{"ListUnused", unusedCases},
 		{"ListExpiring", expiringCases},
 		{"Notices", noticeCases},
