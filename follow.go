@@ -273,6 +273,7 @@ func (f *Follower) trimmed(ctx context.Context) {
 	f.statsMu.Lock()
 	f.stats.Resets++
 	f.statsMu.Unlock()
+	f.m.count(ctx, CounterFeedResets, 1)
 	f.m.cfg.logger.LogAttrs(ctx, levelWarn,
 		"apikey: change feed trimmed past this follower's position; verification cache emptied",
 		slog.Int64("position", f.pos))
@@ -296,6 +297,7 @@ func (f *Follower) record(ctx context.Context, applied int, err error) {
 	}
 	f.statsMu.Unlock()
 
+	f.m.count(ctx, CounterFeedChanges, int64(applied))
 	log := f.m.cfg.logger
 	if err == nil {
 		if f.streak > 0 {
@@ -306,6 +308,7 @@ func (f *Follower) record(ctx context.Context, applied int, err error) {
 		return
 	}
 	f.streak++
+	f.m.count(ctx, CounterFeedFailures, 1)
 	// Warn on the first failure of a streak, then at 2, 4, 8... failures,
 	// so an outage does not flood the log at the poll rate.
 	if f.streak&(f.streak-1) == 0 {

@@ -196,6 +196,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
+			a.refused(r, err) // metrics_http.go
 			a.onError(w, r, err)
 			return
 		}
@@ -220,7 +221,7 @@ func (a *Authenticator) authenticate(r *http.Request) (*Key, error) {
 	tok, err := a.Credentials(r)
 	if err != nil {
 		if !errors.Is(err, ErrNoCredentials) {
-			a.debug(r, "apikey: verify failed", slog.String("reason", "malformed"), slog.String("detail", err.Error()))
+			a.m.logFailure(r.Context(), OutcomeMalformed, nil, err) // sampled (faillog.go)
 			a.m.emit(r.Context(), Event{Kind: EventVerifyFailed, At: a.m.Now(), Reason: "malformed"})
 		}
 		return nil, err
@@ -383,12 +384,14 @@ func (a *Authenticator) require(need []string, anyOf bool) func(http.Handler) ht
 			k, ok := FromContext(r.Context())
 			if !ok {
 				a.debug(r, "apikey: no verified key in context (anonymous request, or scope check placed before the authenticator)")
+				a.refused(r, ErrNoCredentials)
 				a.onError(w, r, ErrNoCredentials)
 				return
 			}
 			if anyOf && !HasAny(k.Scopes, need...) || !anyOf && !HasAll(k.Scopes, need...) {
 				a.debug(r, "apikey: insufficient scope", append(keyAttrs(k),
 					slog.Any("needed", need), slog.Bool("any", anyOf))...)
+				a.refused(r, ErrInsufficientScope)
 				a.onError(w, r, &ScopeError{Scopes: slices.Clone(need), Any: anyOf})
 				return
 			}

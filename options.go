@@ -31,6 +31,8 @@ type config struct {
 	legacy        []LegacyScheme        // WithLegacyImport (legacy.go)
 	cache         *CacheOptions         // nil: no verification cache
 	publish       InvalidationPublisher // nil: none
+	metrics       Metrics               // WithMetrics (metrics.go); nil: none
+	failLog       time.Duration         // WithFailureLogInterval (faillog.go)
 }
 
 func defaultConfig() config {
@@ -42,6 +44,7 @@ func defaultConfig() config {
 		logger:       slog.New(slog.DiscardHandler),
 		defaultGrace: time.Hour,
 		maxGrace:     30 * 24 * time.Hour,
+		failLog:      DefaultFailureLogInterval,
 	}
 }
 

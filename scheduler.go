@@ -246,7 +246,9 @@ func (s *Scheduler) RunOnce(ctx context.Context) (RotationReport, error) {
 		if ctx.Err() != nil {
 			break
 		}
-		rep.Results = append(rep.Results, s.rotateOne(ctx, k))
+		res := s.rotateOne(ctx, k)
+		s.m.count(ctx, rotationCounter(res.Status), 1)
+		rep.Results = append(rep.Results, res)
 	}
 	return rep, nil
 }

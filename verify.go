@@ -29,6 +29,15 @@ import (
 // The returned Key is read-only: it may be shared with the verification
 // cache and with concurrent callers. Do not modify it; Clone it to change it.
 func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
+	if m.cfg.metrics != nil {
+		return m.verifyMeasured(ctx, token) // metrics.go
+	}
+	var r VerifyReport
+	return m.verify(ctx, token, &r)
+}
+
+// verify is Verify; it fills r's Outcome (on failure) and Cache.
+func (m *Manager) verify(ctx context.Context, token string, r *VerifyReport) (*Key, error) {
 	prefix, env, selector, ok := splitToken(token)
 	if ok {
 		ok = prefix == m.cfg.prefix && m.knownEnv(env)
@@ -38,18 +47,18 @@ func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 		selector, ok = m.legacyLookup(token)
 	}
 	if !ok {
-		return nil, m.verifyFailed(ctx, ErrMalformed, "malformed", nil)
+		return nil, m.verifyFailed(ctx, r, ErrMalformed, OutcomeMalformed, nil)
 	}
 	// The raw clock is enough for StateAt (stored instants are whole
 	// microseconds, so truncating now would not change any comparison).
 	now := m.cfg.clock.Now()
-	k, err := m.fetch(ctx, selector, now)
+	k, err := m.fetch(ctx, selector, now, r)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			m.current.Verify(token, m.dummy) // same work as a wrong secret
-			return nil, m.verifyFailed(ctx, ErrNotFound, "not_found", nil)
+			return nil, m.verifyFailed(ctx, r, ErrNotFound, OutcomeNotFound, nil)
 		}
-		return nil, m.verifyFailed(ctx, storeErr("lookup", err), "store_unavailable", nil)
+		return nil, m.verifyFailed(ctx, r, storeErr("lookup", err), OutcomeStoreUnavailable, nil)
 	}
 	h := m.current
 	if k.HashVersion != m.cfg.current {
@@ -60,13 +69,13 @@ func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 		m.current.Verify(token, m.dummy)
 		m.cfg.logger.LogAttrs(ctx, levelWarn, "apikey: key has an unregistered hash version",
 			append(keyAttrs(k), slog.String("hash_version", k.HashVersion))...)
-		return nil, m.verifyFailed(ctx, ErrNotFound, "mismatch", k)
+		return nil, m.verifyFailed(ctx, r, ErrNotFound, OutcomeMismatch, k)
 	}
 	if !h.Verify(token, k.Hash) {
-		return nil, m.verifyFailed(ctx, ErrNotFound, "mismatch", k)
+		return nil, m.verifyFailed(ctx, r, ErrNotFound, OutcomeMismatch, k)
 	}
 	if st := k.StateAt(now); st != StateActive {
-		return nil, m.verifyFailed(ctx, stateErr(st), st.String(), k)
+		return nil, m.verifyFailed(ctx, r, stateErr(st), outcomeOfState(st), k)
 	}
 	if k.HashVersion != m.cfg.current {
 		k = m.rehash(ctx, k, token)
@@ -83,25 +92,19 @@ func (m *Manager) knownEnv(env string) bool {
 	return false
 }
 
-// verifyFailed logs and reports a failed verification and returns err.
-// Nothing about the token itself is logged beyond the key's display prefix.
-func (m *Manager) verifyFailed(ctx context.Context, err error, reason string, k *Key) error {
-	if m.cfg.hook == nil && !m.cfg.logger.Enabled(ctx, levelDebug) && reason != "store_unavailable" {
-		return err
+// verifyFailed logs (faillog.go) and reports a failed verification and
+// returns err. Nothing about the token itself is logged beyond the key's
+// display prefix.
+func (m *Manager) verifyFailed(ctx context.Context, r *VerifyReport, err error, o Outcome, k *Key) error {
+	r.Outcome = o
+	m.logFailure(ctx, o, k, err)
+	if m.cfg.hook != nil {
+		e := Event{Kind: EventVerifyFailed, At: m.Now(), Reason: o.String()}
+		if k != nil {
+			e.KeyID, e.Prefix, e.Tenant = k.ID, k.Prefix, k.Tenant
+		}
+		m.emit(ctx, e)
 	}
-	e := Event{Kind: EventVerifyFailed, At: m.Now(), Reason: reason}
-	attrs := []slog.Attr{slog.String("reason", reason)}
-	if k != nil {
-		e.KeyID, e.Prefix, e.Tenant = k.ID, k.Prefix, k.Tenant
-		attrs = append(attrs, keyAttrs(k)...)
-	}
-	level := levelDebug
-	if reason == "store_unavailable" {
-		level = levelWarn
-		attrs = append(attrs, slog.String("error", err.Error()))
-	}
-	m.cfg.logger.LogAttrs(ctx, level, "apikey: verify failed", attrs...)
-	m.emit(ctx, e)
 	return err
 }
 
@@ -117,6 +120,7 @@ func (m *Manager) rehash(ctx context.Context, k *Key, token string) *Key {
 	if err != nil {
 		m.cfg.logger.LogAttrs(ctx, levelWarn, "apikey: re-hash failed",
 			append(keyAttrs(k), slog.String("error", err.Error()))...)
+		m.count(ctx, CounterRehashFailed, 1)
 		return k
 	}
 	m.changed(ctx, k.Lookup)
@@ -124,6 +128,7 @@ func (m *Manager) rehash(ctx context.Context, k *Key, token string) *Key {
 	up.HashVersion, up.Hash = m.cfg.current, hash
 	m.cfg.logger.LogAttrs(ctx, levelInfo, "apikey: key re-hashed",
 		append(keyAttrs(&up), slog.String("from", k.HashVersion), slog.String("to", m.cfg.current))...)
+	m.count(ctx, CounterRehashed, 1)
 	m.emit(ctx, Event{Kind: EventRehashed, At: m.Now(), KeyID: k.ID, Prefix: k.Prefix, Tenant: k.Tenant})
 	return &up
 }
