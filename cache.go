@@ -162,7 +162,7 @@ func (m *Manager) changed(ctx context.Context, lookups ...string) {
 // concurrent caller, which fills the cache. now is the raw clock reading of
 // the verify. The returned key may be shared: never modify it. Store errors
 // other than ErrNotFound are returned as the store gave them.
-func (m *Manager) fetch(ctx context.Context, lookup string, now time.Time, r *VerifyReport) (*Key, error) {
+func (m *Manager) fetch(ctx context.Context, lookup string, now time.Time, r *verifyRun) (*Key, error) {
 	c := m.cache
 	if c == nil {
 		return m.read(ctx, lookup)

@@ -32,12 +32,12 @@ func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 	if m.cfg.metrics != nil {
 		return m.verifyMeasured(ctx, token) // metrics.go
 	}
-	var r VerifyReport
+	var r verifyRun
 	return m.verify(ctx, token, &r)
 }
 
 // verify is Verify; it fills r's Outcome (on failure) and Cache.
-func (m *Manager) verify(ctx context.Context, token string, r *VerifyReport) (*Key, error) {
+func (m *Manager) verify(ctx context.Context, token string, r *verifyRun) (*Key, error) {
 	prefix, env, selector, ok := splitToken(token)
 	if ok {
 		ok = prefix == m.cfg.prefix && m.knownEnv(env)
@@ -51,7 +51,10 @@ func (m *Manager) verify(ctx context.Context, token string, r *VerifyReport) (*K
 	}
 	// The raw clock is enough for StateAt (stored instants are whole
 	// microseconds, so truncating now would not change any comparison).
-	now := m.cfg.clock.Now()
+	now := r.now
+	if now.IsZero() {
+		now = m.cfg.clock.Now()
+	}
 	k, err := m.fetch(ctx, selector, now, r)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
@@ -95,7 +98,7 @@ func (m *Manager) knownEnv(env string) bool {
 // verifyFailed logs (faillog.go) and reports a failed verification and
 // returns err. Nothing about the token itself is logged beyond the key's
 // display prefix.
-func (m *Manager) verifyFailed(ctx context.Context, r *VerifyReport, err error, o Outcome, k *Key) error {
+func (m *Manager) verifyFailed(ctx context.Context, r *verifyRun, err error, o Outcome, k *Key) error {
 	r.Outcome = o
 	m.logFailure(ctx, o, k, err)
 	if m.cfg.hook != nil {
