@@ -81,12 +81,26 @@ func (m *Metrics) gauges(meter metric.Meter) error {
 		metric.WithDescription("Keys with a use not yet written."))
 	lag, err3 := meter.Float64ObservableGauge("apikey.feed.lag", metric.WithUnit("s"),
 		metric.WithDescription("Time since the change feed was last read: how long a change made elsewhere may go unnoticed."))
-	if err := errors.Join(err1, err2, err3); err != nil {
+	outcomes, err4 := meter.Int64ObservableCounter("apikey.verify.outcomes", metric.WithUnit("{verification}"),
+		metric.WithDescription("API key verifications, by outcome."))
+	lookups, err5 := meter.Int64ObservableCounter("apikey.cache.lookups", metric.WithUnit("{lookup}"),
+		metric.WithDescription("Verification cache lookups, by result (hit or miss)."))
+	if err := errors.Join(err1, err2, err3, err4, err5); err != nil {
 		return err
 	}
 	known := metric.WithAttributeSet(attribute.NewSet(KeyCacheEntry.String("known")))
 	negative := metric.WithAttributeSet(attribute.NewSet(KeyCacheEntry.String("negative")))
 	_, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		for i := range m.outcomeN {
+			if n := m.outcomeN[i].Load(); n > 0 {
+				o.ObserveInt64(outcomes, n, m.byOutcome[i].obs...)
+			}
+		}
+		for _, c := range []apikey.CacheResult{apikey.CacheHit, apikey.CacheMiss} {
+			if n := m.cacheN[c].Load(); n > 0 {
+				o.ObserveInt64(lookups, n, m.byCache[c].obs...)
+			}
+		}
 		m.mu.Lock()
 		defer m.mu.Unlock()
 		if len(m.managers) > 0 {
@@ -117,6 +131,6 @@ func (m *Metrics) gauges(meter metric.Meter) error {
 			o.ObserveFloat64(lag, worst)
 		}
 		return nil
-	}, entries, pending, lag)
+	}, entries, pending, lag, outcomes, lookups)
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apikit/apikey"
@@ -48,8 +49,9 @@ var verifyBuckets = []float64{
 type Option func(*config)
 
 type config struct {
-	mp metric.MeterProvider
-	tp trace.TracerProvider
+	mp         metric.MeterProvider
+	tp         trace.TracerProvider
+	noDuration bool
 }
 
 // WithMeterProvider sets the meter provider (default: the global one).
@@ -62,6 +64,14 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(c *config) { c.tp = tp }
 }
 
+// WithoutVerifyDuration leaves out the apikey.verify.duration histogram.
+// Recording into an OpenTelemetry SDK histogram costs about as much as half
+// a cached verify (see BENCHMARKS.md); without it, a verify's report is a
+// few atomic additions, and outcomes are still counted.
+func WithoutVerifyDuration() Option {
+	return func(c *config) { c.noDuration = true }
+}
+
 // Metrics reports apikey's measurements to OpenTelemetry. Give it to
 // apikey.WithMetrics (and apikey.WithUsageMetrics); it is safe for
 // concurrent use.
@@ -69,8 +79,11 @@ type Metrics struct {
 	tracer trace.Tracer
 
 	duration metric.Float64Histogram
-	outcomes metric.Int64Counter
-	lookups  metric.Int64Counter
+	// The counts by outcome and by cache result are kept here, lock-free,
+	// and reported by observable counters at collection: an atomic add
+	// costs a few nanoseconds where an SDK counter's Add costs a hundred.
+	outcomeN [outcomeSlots]paddedCount
+	cacheN   [3]paddedCount
 
 	byOutcome [outcomeSlots]labelled // by apikey.Outcome
 	byCache   [3]labelled            // by apikey.CacheResult
@@ -88,10 +101,18 @@ const (
 	counterSlots = 64
 )
 
+// paddedCount is a counter on its own cache line, so that cores counting
+// different outcomes do not contend.
+type paddedCount struct {
+	atomic.Int64
+	_ [56]byte
+}
+
 // labelled holds the prebuilt options of one attribute set.
 type labelled struct {
 	add []metric.AddOption
 	rec []metric.RecordOption
+	obs []metric.ObserveOption
 }
 
 // target is where one apikey.Counter goes.
@@ -112,7 +133,7 @@ var (
 
 func label(kvs ...attribute.KeyValue) labelled {
 	o := metric.WithAttributeSet(attribute.NewSet(kvs...))
-	return labelled{add: []metric.AddOption{o}, rec: []metric.RecordOption{o}}
+	return labelled{add: []metric.AddOption{o}, rec: []metric.RecordOption{o}, obs: []metric.ObserveOption{o}}
 }
 
 // New creates the instruments. It fails only if the meter provider refuses
@@ -136,18 +157,14 @@ func New(opts ...Option) (*Metrics, error) {
 			errs = append(errs, err)
 		}
 	}
-	var err error
-	m.duration, err = meter.Float64Histogram("apikey.verify.duration", metric.WithUnit("s"),
-		metric.WithDescription("Duration of API key verifications."),
-		metric.WithExplicitBucketBoundaries(verifyBuckets...))
-	check(err)
-	m.outcomes, err = meter.Int64Counter("apikey.verify.outcomes", metric.WithUnit("{verification}"),
-		metric.WithDescription("API key verifications, by outcome."))
-	check(err)
-	m.lookups, err = meter.Int64Counter("apikey.cache.lookups", metric.WithUnit("{lookup}"),
-		metric.WithDescription("Verification cache lookups, by result (hit or miss)."))
-	check(err)
-	for i := range m.byOutcome {
+	if !c.noDuration {
+		d, err := meter.Float64Histogram("apikey.verify.duration", metric.WithUnit("s"),
+			metric.WithDescription("Duration of API key verifications."),
+			metric.WithExplicitBucketBoundaries(verifyBuckets...))
+		check(err)
+		m.duration = d
+	}
+	for i := range m.byOutcome { // including values apikey may add later
 		m.byOutcome[i] = label(KeyOutcome.String(apikey.Outcome(i).String()))
 	}
 	m.byCache[apikey.CacheHit] = label(KeyCacheResult.String("hit"))
@@ -164,10 +181,12 @@ func New(opts ...Option) (*Metrics, error) {
 // cache lookup if the cache was used. It does not allocate.
 func (m *Metrics) Verified(ctx context.Context, r apikey.VerifyReport) {
 	l := &m.byOutcome[r.Outcome%outcomeSlots]
-	m.duration.Record(ctx, r.Duration.Seconds(), l.rec...)
-	m.outcomes.Add(ctx, 1, l.add...)
+	if m.duration != nil {
+		m.duration.Record(ctx, r.Duration.Seconds(), l.rec...)
+	}
+	m.outcomeN[r.Outcome%outcomeSlots].Add(1)
 	if r.Cache == apikey.CacheHit || r.Cache == apikey.CacheMiss {
-		m.lookups.Add(ctx, 1, m.byCache[r.Cache].add...)
+		m.cacheN[r.Cache].Add(1)
 	}
 }
 
@@ -180,16 +199,27 @@ func (m *Metrics) Count(ctx context.Context, c apikey.Counter, n int64) {
 	}
 }
 
-// StartStoreRead starts the span of a verify's store read.
+// storeSpanKey marks a context whose span is a store-read span of ours.
+type storeSpanKey struct{}
+
+// StartStoreRead starts the span of a verify's store read, as a child of
+// the span in ctx when that one is recording (sampled); without a recording
+// span it does nothing and costs nothing.
 func (m *Metrics) StartStoreRead(ctx context.Context) context.Context {
-	ctx, _ = m.tracer.Start(ctx, "apikey.store.lookup", trace.WithSpanKind(trace.SpanKindInternal))
-	return ctx
+	if !trace.SpanFromContext(ctx).IsRecording() {
+		return ctx
+	}
+	ctx, span := m.tracer.Start(ctx, "apikey.store.lookup", trace.WithSpanKind(trace.SpanKindInternal))
+	return context.WithValue(ctx, storeSpanKey{}, span)
 }
 
-// EndStoreRead ends the span StartStoreRead began, recording whether a key
-// was found and any store failure.
+// EndStoreRead ends the span StartStoreRead began, if it began one,
+// recording whether a key was found and any store failure.
 func (m *Metrics) EndStoreRead(ctx context.Context, err error) {
-	span := trace.SpanFromContext(ctx)
+	span, ok := ctx.Value(storeSpanKey{}).(trace.Span)
+	if !ok {
+		return
+	}
 	switch {
 	case err == nil:
 		span.SetAttributes(KeyFound.Bool(true))

@@ -106,7 +106,7 @@ func (r *rig) collect(t *testing.T) map[string]map[string]point {
 			return ""
 		}
 		kv, _ := s.Get(0)
-		return kv.Value.Emit()
+		return kv.Value.String()
 	}
 	for _, sm := range rm.ScopeMetrics {
 		for _, md := range sm.Metrics {
@@ -153,6 +153,8 @@ func TestVerifyMetricsAndSpans(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(r.spans))
+	ctx, request := tp.Tracer("test").Start(ctx, "request")
 	for _, tok := range []string{
 		good.Token.Reveal(), good.Token.Reveal(), good.Token.Reveal(), // one miss, two hits
 		stranger.Token.Reveal(), stranger.Token.Reveal(), // miss then negative hit
@@ -167,6 +169,7 @@ func TestVerifyMetricsAndSpans(t *testing.T) {
 		t.Fatalf("verify on a broken store: %v", err)
 	}
 
+	request.End()
 	got := r.collect(t)
 	wantOutcomes := map[string]float64{"valid": 3, "not_found": 2, "revoked": 1, "malformed": 2, "store_unavailable": 1}
 	for outcome, n := range wantOutcomes {
@@ -191,12 +194,13 @@ func TestVerifyMetricsAndSpans(t *testing.T) {
 		t.Errorf("cache entries %v after InvalidateAll, want 0 and 0", e)
 	}
 
-	// Spans: one per store read (the four misses), children of nothing
-	// here, the unknown one not found, the failing one an error.
+	// Spans: one per store read (the four misses) and the request's, the
+	// unknown one not found, the failing one an error.
 	spans := r.spans.Ended()
-	if len(spans) != 4 {
-		t.Fatalf("%d spans, want 4", len(spans))
+	if len(spans) != 5 {
+		t.Fatalf("%d spans, want 5", len(spans))
 	}
+	spans = spans[:4]
 	found := map[string]int{}
 	for _, s := range spans {
 		if s.Name() != "apikey.store.lookup" || s.SpanKind() != trace.SpanKindInternal {
@@ -204,7 +208,7 @@ func TestVerifyMetricsAndSpans(t *testing.T) {
 		}
 		for _, a := range s.Attributes() {
 			if a.Key == otelapikey.KeyFound {
-				found[a.Value.Emit()]++
+				found[a.Value.String()]++
 			}
 		}
 	}
@@ -239,6 +243,14 @@ func TestSpanIsChildOfRequestSpan(t *testing.T) {
 	spans := r.spans.Ended()
 	if len(spans) != 2 || spans[0].Parent().SpanID() != parent.SpanContext().SpanID() {
 		t.Errorf("store span parent %v, want the request span %v", spans[0].Parent().SpanID(), parent.SpanContext().SpanID())
+	}
+	// Without a recording span in the context, nothing is traced.
+	r.m.InvalidateAll()
+	if _, err := r.m.Verify(context.Background(), good.Token.Reveal()); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(r.spans.Ended()); n != 2 {
+		t.Errorf("%d spans after an untraced verify, want still 2", n)
 	}
 }
 
