@@ -196,7 +196,9 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
-			a.refused(r, err) // metrics_http.go
+			if errors.Is(err, ErrNoCredentials) {
+				a.refused(r, err) // Authenticate counted the others (metrics_http.go)
+			}
 			a.onError(w, r, err)
 			return
 		}
@@ -209,11 +211,22 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 // without the HTTP answer, for custom flows (such as trying an operator
 // token first). Errors: ErrNoCredentials, a *ThrottledError (with
 // WithFailureThrottle), or those of Credentials and Manager.Verify.
+//
+// With WithMetrics on the manager, every refusal but ErrNoCredentials is
+// counted here (the caller decides whether a request without credentials
+// is refused; Middleware counts those it refuses).
 func (a *Authenticator) Authenticate(r *http.Request) (*Key, error) {
+	var k *Key
+	var err error
 	if a.throttle != nil {
-		return a.authenticateThrottled(r)
+		k, err = a.authenticateThrottled(r)
+	} else {
+		k, err = a.authenticate(r)
 	}
-	return a.authenticate(r)
+	if err != nil && !errors.Is(err, ErrNoCredentials) {
+		a.refused(r, err)
+	}
+	return k, err
 }
 
 // authenticate is Authenticate without the failure throttle.

@@ -43,6 +43,7 @@ func (b *Backend) Follow(ctx context.Context, m *apikey.Manager) (stop func(cont
 	}
 	ctx = context.WithoutCancel(ctx)
 	f := apikey.NewFollower(m, apikey.WithFollowInterval(FollowInterval))
+	b.Metrics.observeFollower(m, f)
 	if err := f.Start(ctx); err != nil {
 		return nil, err
 	}
