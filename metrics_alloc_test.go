@@ -4,23 +4,11 @@ package apikey_test
 
 import (
 	"context"
-	"sync/atomic"
 	"testing"
 
 	"github.com/apikit/apikey"
 	"github.com/apikit/apikey/memstore"
 )
-
-// atomicMetrics is the smallest useful Metrics: counts by outcome.
-type atomicMetrics struct {
-	outcomes [16]atomic.Int64
-	counts   atomic.Int64
-}
-
-func (a *atomicMetrics) Verified(_ context.Context, r apikey.VerifyReport) {
-	a.outcomes[r.Outcome%16].Add(1)
-}
-func (a *atomicMetrics) Count(_ context.Context, _ apikey.Counter, n int64) { a.counts.Add(n) }
 
 func TestMetricsVerifyDoesNotAllocate(t *testing.T) {
 	for _, cached := range []bool{false, true} {

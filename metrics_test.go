@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -347,3 +348,14 @@ func TestOutcomeAndCounterNames(t *testing.T) {
 		seen[s] = true
 	}
 }
+
+// atomicMetrics is the smallest useful Metrics: counts by outcome.
+type atomicMetrics struct {
+	outcomes [16]atomic.Int64
+	counts   atomic.Int64
+}
+
+func (a *atomicMetrics) Verified(_ context.Context, r apikey.VerifyReport) {
+	a.outcomes[r.Outcome%16].Add(1)
+}
+func (a *atomicMetrics) Count(_ context.Context, _ apikey.Counter, n int64) { a.counts.Add(n) }
