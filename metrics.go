@@ -8,9 +8,10 @@ import (
 
 // Metrics receives the library's measurements, for a metrics system of the
 // application's choice (package otelapikey implements it with
-// OpenTelemetry). Set it with WithMetrics on the Manager: its Authenticator,
-// cache, Follower and Scheduler report to the same one; a UsageTracker takes
-// it with WithUsageMetrics. Unset, nothing is measured and nothing is paid.
+// OpenTelemetry). Set it with WithMetrics on the Manager: its
+// Authenticators, its cache, and the follow.Follower and rotation.Scheduler
+// built on it report to the same one; a UsageTracker takes it with
+// WithUsageMetrics. Unset, nothing is measured and nothing is paid.
 //
 // Methods are called synchronously on the request path (Verified once per
 // Manager.Verify): they must be safe for concurrent use, fast and must not
@@ -259,7 +260,8 @@ func Counters() []Counter {
 }
 
 // WithMetrics reports the Manager's measurements (and those of its
-// Authenticators, cache, Followers and Schedulers) to mx. Nil, the
+// Authenticators, its cache, and the Followers and Schedulers built on it)
+// to mx. Nil, the
 // default, measures nothing. If mx also implements StoreReadTracer, the
 // store read of every verify the cache cannot answer is traced.
 func WithMetrics(mx Metrics) Option {
@@ -298,19 +300,6 @@ func (m *Manager) verifyMeasured(ctx context.Context, token string) (*Key, error
 	}
 	m.cfg.metrics.Verified(ctx, r.VerifyReport)
 	return k, err
-}
-
-// rotationCounter maps a scheduled rotation's status to its counter.
-func rotationCounter(st RotationStatus) Counter {
-	switch st {
-	case RotationCommitted:
-		return CounterRotationCommitted
-	case RotationClaimedElsewhere:
-		return CounterRotationClaimedElsewhere
-	case RotationUnscheduled:
-		return CounterRotationUnscheduled
-	}
-	return CounterRotationFailed
 }
 
 // Metrics returns the Metrics set with WithMetrics, or nil, for components

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/follow"
+	"github.com/apikit/apikey/rotation"
 )
 
 // recMetrics is a Metrics that keeps every report, for the tests. It also
@@ -278,7 +280,10 @@ func TestMetricsFollower(t *testing.T) {
 	mx := newRecMetrics()
 	f := newFixture(t, apikey.WithMetrics(mx), apikey.WithCache(apikey.CacheOptions{}))
 	a := f.create(t, "acme", apikey.CreateParams{})
-	fo := apikey.NewFollower(f.m)
+	fo, err := follow.New(f.m)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := fo.Poll(ctx); err != nil { // positions
 		t.Fatal(err)
 	}
@@ -307,13 +312,16 @@ func TestMetricsScheduler(t *testing.T) {
 	f.create(t, "acme", apikey.CreateParams{RotationInterval: time.Hour})
 	f.create(t, "acme", apikey.CreateParams{RotationInterval: time.Hour})
 	fail := true
-	s := apikey.NewScheduler(f.m, apikey.WithDelivery(func(context.Context, apikey.RotationEvent, apikey.Secret) error {
+	s, err := rotation.NewScheduler(f.m, rotation.WithDelivery(func(context.Context, rotation.Event, apikey.Secret) error {
 		if fail {
 			fail = false
 			return errors.New("receiver down")
 		}
 		return nil
 	}))
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.clock.Advance(2 * time.Hour)
 	rep, err := s.RunOnce(ctx)
 	if err != nil {

@@ -8,7 +8,7 @@
 //	mx.ObserveManager(m) // cache sizes
 //	usage, err := apikey.NewUsageTracker(store, apikey.WithUsageMetrics(mx))
 //	mx.ObserveUsage(usage)
-//	mx.ObserveFollower(m, follower)
+//	mx.ObserveFollower(m, follower) // a *follow.Follower
 //
 // Without WithMeterProvider / WithTracerProvider the global providers
 // (otel.GetMeterProvider, otel.GetTracerProvider) are used.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/follow"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
@@ -123,7 +124,7 @@ type target struct {
 
 type followed struct {
 	m *apikey.Manager
-	f *apikey.Follower
+	f *follow.Follower
 }
 
 var (
@@ -250,7 +251,7 @@ func (m *Metrics) ObserveUsage(t *apikey.UsageTracker) {
 // the change feed as apikey.feed.lag: how long a change made by another
 // process may go unnoticed here. Before the first successful read it
 // reports nothing.
-func (m *Metrics) ObserveFollower(mgr *apikey.Manager, f *apikey.Follower) {
+func (m *Metrics) ObserveFollower(mgr *apikey.Manager, f *follow.Follower) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.followers = append(m.followers, followed{mgr, f})

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/follow"
 	"github.com/apikit/apikey/memstore"
 	"github.com/apikit/apikey/otelapikey"
 	"go.opentelemetry.io/otel/attribute"
@@ -278,7 +279,10 @@ func TestUsageAndFollowerMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	f := apikey.NewFollower(r.m)
+	f, err := follow.New(r.m)
+	if err != nil {
+		t.Fatal(err)
+	}
 	r.mx.ObserveFollower(r.m, f)
 	if _, ok := r.collect(t)["apikey.feed.lag"][""]; ok {
 		t.Error("feed lag reported before the follower read the feed")

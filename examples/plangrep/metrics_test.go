@@ -111,6 +111,7 @@ func TestMetricsFlagBinary(t *testing.T) {
 	addr, maddr := proctest.FreeAddr(t), proctest.FreeAddr(t)
 	p := proctest.Start(t, bin, proctest.Options{Args: []string{"-addr", addr, "-db", "memory", "-metrics-addr", maddr}, Dir: t.TempDir()})
 	p.WaitHTTP(t, "http://"+maddr+"/metrics")
+	p.WaitHTTP(t, "http://"+addr+"/api/open/v1/jobs")
 	req, _ := http.NewRequest("GET", "http://"+addr+"/api/open/v1/jobs", nil)
 	req.Header.Set("Authorization", "Bearer pgp_live_not-a-key")
 	res, err := http.DefaultClient.Do(req)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/follow"
 	"github.com/apikit/apikey/otelapikey"
 	promclient "github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -109,7 +110,7 @@ func (m *Metrics) Observe(mgr *apikey.Manager, t *apikey.UsageTracker) {
 }
 
 // observeFollower reports f's feed lag.
-func (m *Metrics) observeFollower(mgr *apikey.Manager, f *apikey.Follower) {
+func (m *Metrics) observeFollower(mgr *apikey.Manager, f *follow.Follower) {
 	if m != nil {
 		m.mx.ObserveFollower(mgr, f)
 	}
