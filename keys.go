@@ -127,6 +127,15 @@ func (k *Key) StateAt(t time.Time) State {
 	return StateActive
 }
 
+// timeless reports whether the key's state cannot depend on the time: none
+// of the instants StateAt reads is set, so StateAt gives the same answer at
+// any t and Verify need not read the clock (it still calls StateAt, with
+// the zero time). It must test every time field StateAt reads
+// (TestTimelessMatchesStateAt sets each time field in turn).
+func (k *Key) timeless() bool {
+	return k.RevokedAt.IsZero() && k.GraceExpiresAt.IsZero() && k.ExpiresAt.IsZero()
+}
+
 // stateErr maps a state to its verify error.
 func stateErr(s State) error {
 	switch s {

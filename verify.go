@@ -30,7 +30,7 @@ import (
 // cache and with concurrent callers. Do not modify it; Clone it to change it.
 func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 	if m.cfg.metrics != nil {
-		return m.verifyMeasured(ctx, token) // metrics.go
+		return m.verifyMeasured(ctx, token, "") // metrics.go
 	}
 	var r verifyRun
 	return m.verify(ctx, token, &r)
@@ -38,10 +38,9 @@ func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 
 // verify is Verify; it fills r's Outcome (on failure) and Cache.
 func (m *Manager) verify(ctx context.Context, token string, r *verifyRun) (*Key, error) {
-	prefix, env, selector, ok := splitToken(token)
-	if ok {
-		ok = prefix == m.cfg.prefix && m.knownEnv(env)
-	} else {
+	prefix, env, selector, split := splitToken(token)
+	ok := split && prefix == m.cfg.prefix && m.knownEnv(env)
+	if !split {
 		// Not our format: maybe a key imported from another system, found by
 		// its legacy scheme's lookup value (legacy.go). False without one.
 		selector, ok = m.legacyLookup(token)
@@ -49,10 +48,40 @@ func (m *Manager) verify(ctx context.Context, token string, r *verifyRun) (*Key,
 	if !ok {
 		return nil, m.verifyFailed(ctx, r, ErrMalformed, OutcomeMalformed, nil)
 	}
-	// The raw clock is enough for StateAt (stored instants are whole
-	// microseconds, so truncating now would not change any comparison).
+	return m.verifyLookup(ctx, token, selector, r)
+}
+
+// ownSelector returns the selector of a token of this manager's format:
+// shape, checksum, prefix and one of its environments. It does not
+// allocate and reads no store.
+func (m *Manager) ownSelector(token string) (string, bool) {
+	prefix, env, selector, ok := splitToken(token)
+	if !ok || prefix != m.cfg.prefix || !m.knownEnv(env) {
+		return "", false
+	}
+	return selector, true
+}
+
+// verifySelector is Verify after the token's syntax was checked and its
+// lookup value found (the Authenticator calls it directly, so that a token
+// is scanned once per request).
+func (m *Manager) verifySelector(ctx context.Context, token, selector string) (*Key, error) {
+	if m.cfg.metrics != nil {
+		return m.verifyMeasured(ctx, token, selector) // metrics.go
+	}
+	var r verifyRun
+	return m.verifyLookup(ctx, token, selector, &r)
+}
+
+// verifyLookup is verifySelector; it fills r's Outcome (on failure) and
+// Cache, and judges the key at r.now when it is set.
+func (m *Manager) verifyLookup(ctx context.Context, token, selector string, r *verifyRun) (*Key, error) {
+	// The clock is read only when something needs it: the cache's TTL, or a
+	// key with a time bound (see Key.timeless). The raw clock is enough for
+	// StateAt (stored instants are whole microseconds, so truncating now
+	// would not change any comparison).
 	now := r.now
-	if now.IsZero() {
+	if now.IsZero() && m.cache != nil {
 		now = m.cfg.clock.Now()
 	}
 	k, err := m.fetch(ctx, selector, now, r)
@@ -76,6 +105,9 @@ func (m *Manager) verify(ctx context.Context, token string, r *verifyRun) (*Key,
 	}
 	if !h.Verify(token, k.Hash) {
 		return nil, m.verifyFailed(ctx, r, ErrNotFound, OutcomeMismatch, k)
+	}
+	if now.IsZero() && !k.timeless() {
+		now = m.cfg.clock.Now()
 	}
 	if st := k.StateAt(now); st != StateActive {
 		return nil, m.verifyFailed(ctx, r, stateErr(st), outcomeOfState(st), k)
