@@ -71,7 +71,7 @@ func (f *failureLog) admit(o Outcome, now time.Time) (suppressed int64, ok bool)
 func (m *Manager) logFailure(ctx context.Context, o Outcome, k *Key, err error) {
 	l := m.cfg.logger
 	level := levelInfo
-	if o == OutcomeStoreUnavailable {
+	if o == OutcomeStoreUnavailable || o == OutcomeLimiterUnavailable {
 		level = levelWarn
 	}
 	sampled := l.Enabled(ctx, level)
@@ -94,7 +94,7 @@ func (m *Manager) logFailure(ctx context.Context, o Outcome, k *Key, err error) 
 		attrs = append(attrs, keyAttrs(k)...)
 	}
 	switch {
-	case o == OutcomeStoreUnavailable && err != nil:
+	case (o == OutcomeStoreUnavailable || o == OutcomeLimiterUnavailable) && err != nil:
 		attrs = append(attrs, slog.String("error", err.Error()))
 	case o == OutcomeMalformed && err != nil && err != ErrMalformed:
 		// Why the credentials cannot be a token (static text, no token).

@@ -84,12 +84,26 @@ const (
 	OutcomeDisabled
 	// OutcomeStoreUnavailable: the store could not answer (answer 503).
 	OutcomeStoreUnavailable
+	// OutcomeIPNotAllowed: the client address is outside the key's
+	// allowlist (key controls).
+	OutcomeIPNotAllowed
+	// OutcomeInsufficientScope: the key lacks a scope the verification
+	// asked for (key controls).
+	OutcomeInsufficientScope
+	// OutcomeRateLimited: a rate limit of the key refused the request.
+	OutcomeRateLimited
+	// OutcomeUsageExceeded: the key has no credits left.
+	OutcomeUsageExceeded
+	// OutcomeLimiterUnavailable: the rate limiter could not answer and
+	// fails closed (answer 503).
+	OutcomeLimiterUnavailable
 	numOutcomes
 )
 
 var outcomeNames = [numOutcomes]string{
 	"valid", "malformed", "not_found", "mismatch", "revoked", "expired",
-	"grace_ended", "disabled", "store_unavailable",
+	"grace_ended", "disabled", "store_unavailable", "ip_not_allowed",
+	"insufficient_scope", "rate_limited", "usage_exceeded", "limiter_unavailable",
 }
 
 // String returns the outcome's label, such as "not_found".

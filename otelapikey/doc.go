@@ -39,7 +39,8 @@
 //
 // apikey.outcome of a verification is one of apikey.Outcomes (valid,
 // malformed, not_found, mismatch, revoked, expired, grace_ended, disabled,
-// store_unavailable); apikey.reason of a refusal is no_credentials,
+// store_unavailable, and with key controls ip_not_allowed,
+// insufficient_scope, rate_limited, usage_exceeded, limiter_unavailable); apikey.reason of a refusal is no_credentials,
 // malformed, invalid, insufficient_scope, ip_not_allowed, throttled,
 // rate_limited, usage_exceeded or unavailable. No attribute ever carries a
 // key, a key ID or a tenant: the label sets are fixed and small.
