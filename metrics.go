@@ -2,6 +2,7 @@ package apikey
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -289,38 +290,82 @@ func (m *Manager) count(ctx context.Context, c Counter, n int64) {
 	}
 }
 
-// verifyRun is the state of one verify: what it reports, and the clock
-// reading it judges the key at (read by Verify itself when zero).
+// verifyRun is the state of one verify: what it reports, the clock reading
+// it judges the key at (read by the verify itself when zero) and when the
+// timing started.
 type verifyRun struct {
 	VerifyReport
-	now time.Time
+	now   time.Time
+	start time.Time
 }
 
-// verifyMeasured is Verify (selector "") or verifySelector with a Metrics
-// set: it times the verification and reports it, without allocating. The
-// clock reading that starts the timing is the one the verify judges the key
-// at, so the default clock costs one extra clock read per verify (two
-// without a cache, where a key without a time bound needs no reading); a
-// clock without a monotonic reading (a ManualClock) is timed with time.Now.
-func (m *Manager) verifyMeasured(ctx context.Context, token, selector string) (*Key, error) {
-	r := verifyRun{now: m.cfg.clock.Now()}
-	start := r.now
-	if start == start.Round(0) { // no monotonic reading: cannot time with it
-		start = time.Now()
+// startVerify starts timing a verify when the Manager has Metrics: the
+// clock reading that starts the timing is the one the verify then judges
+// the key at, so the default clock costs one extra clock read per verify
+// (two without a cache, where a key without a time bound needs no
+// reading); a clock without a monotonic reading (a ManualClock) is timed
+// with time.Now. Without Metrics it does nothing.
+func (m *Manager) startVerify(r *verifyRun) {
+	if m.cfg.metrics != nil { // small enough to inline: free without Metrics
+		m.startTiming(r)
 	}
-	var k *Key
-	var err error
-	if selector == "" {
-		k, err = m.verify(ctx, token, &r)
-	} else {
-		k, err = m.verifyLookup(ctx, token, selector, &r)
+}
+
+// startTiming is startVerify with Metrics.
+func (m *Manager) startTiming(r *verifyRun) {
+	r.now = m.cfg.clock.Now()
+	r.start = r.now
+	if r.start == r.start.Round(0) { // no monotonic reading: cannot time with it
+		r.start = time.Now()
 	}
-	r.Duration = time.Since(start)
-	if err == nil {
+}
+
+// endVerify reports a verify that startVerify started, without allocating.
+func (m *Manager) endVerify(ctx context.Context, r *verifyRun, err error) {
+	if m.cfg.metrics != nil {
+		m.report(ctx, r, err)
+	}
+}
+
+// report is endVerify with Metrics.
+func (m *Manager) report(ctx context.Context, r *verifyRun, err error) {
+	r.Duration = time.Since(r.start)
+	switch {
+	case err == nil:
 		r.Outcome = OutcomeValid
+	case r.Outcome == OutcomeValid: // refused without verifyFailed
+		r.Outcome = outcomeOfErr(err)
 	}
 	m.cfg.metrics.Verified(ctx, r.VerifyReport)
-	return k, err
+}
+
+// outcomeOfErr maps a verify error to its outcome.
+func outcomeOfErr(err error) Outcome {
+	switch {
+	case errors.Is(err, ErrMalformed):
+		return OutcomeMalformed
+	case errors.Is(err, ErrLimiterUnavailable):
+		return OutcomeLimiterUnavailable
+	case errors.Is(err, ErrStoreUnavailable):
+		return OutcomeStoreUnavailable
+	case errors.Is(err, ErrRevoked):
+		return OutcomeRevoked
+	case errors.Is(err, ErrExpired):
+		return OutcomeExpired
+	case errors.Is(err, ErrGraceEnded):
+		return OutcomeGraceEnded
+	case errors.Is(err, ErrDisabled):
+		return OutcomeDisabled
+	case errors.Is(err, ErrIPNotAllowed):
+		return OutcomeIPNotAllowed
+	case errors.Is(err, ErrInsufficientScope):
+		return OutcomeInsufficientScope
+	case errors.Is(err, ErrRateLimited):
+		return OutcomeRateLimited
+	case errors.Is(err, ErrUsageExceeded):
+		return OutcomeUsageExceeded
+	}
+	return OutcomeNotFound
 }
 
 // Metrics returns the Metrics set with WithMetrics, or nil, for components

@@ -240,11 +240,14 @@ func (a *Authenticator) authenticate(r *http.Request) (*Key, error) {
 		return nil, err
 	}
 	var k *Key
+	var run verifyRun
+	a.m.startVerify(&run) // metrics.go: nothing without WithMetrics
 	if selector != "" {
-		k, err = a.m.verifySelector(r.Context(), tok, selector) // already parsed
+		k, err = a.m.verifySelector(r.Context(), tok, selector, &run) // already parsed
 	} else {
-		k, err = a.m.Verify(r.Context(), tok)
+		k, err = a.m.verifyToken(r.Context(), tok, &run)
 	}
+	a.m.endVerify(r.Context(), &run, err)
 	if err != nil {
 		return nil, err // Verify logged the reason
 	}

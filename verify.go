@@ -29,15 +29,16 @@ import (
 // The returned Key is read-only: it may be shared with the verification
 // cache and with concurrent callers. Do not modify it; Clone it to change it.
 func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
-	if m.cfg.metrics != nil {
-		return m.verifyMeasured(ctx, token, "") // metrics.go
-	}
 	var r verifyRun
-	return m.verify(ctx, token, &r)
+	m.startVerify(&r) // metrics.go: nothing without WithMetrics
+	k, err := m.verifyToken(ctx, token, &r)
+	m.endVerify(ctx, &r, err)
+	return k, err
 }
 
-// verify is Verify; it fills r's Outcome (on failure) and Cache.
-func (m *Manager) verify(ctx context.Context, token string, r *verifyRun) (*Key, error) {
+// verifyToken is Verify without the report; it fills r's Outcome (on
+// failure) and Cache.
+func (m *Manager) verifyToken(ctx context.Context, token string, r *verifyRun) (*Key, error) {
 	prefix, env, selector, split := splitToken(token)
 	ok := split && prefix == m.cfg.prefix && m.knownEnv(env)
 	if !split {
@@ -48,7 +49,7 @@ func (m *Manager) verify(ctx context.Context, token string, r *verifyRun) (*Key,
 	if !ok {
 		return nil, m.verifyFailed(ctx, r, ErrMalformed, OutcomeMalformed, nil)
 	}
-	return m.verifyLookup(ctx, token, selector, r)
+	return m.verifySelector(ctx, token, selector, r)
 }
 
 // ownSelector returns the selector of a token of this manager's format:
@@ -62,20 +63,11 @@ func (m *Manager) ownSelector(token string) (string, bool) {
 	return selector, true
 }
 
-// verifySelector is Verify after the token's syntax was checked and its
-// lookup value found (the Authenticator calls it directly, so that a token
-// is scanned once per request).
-func (m *Manager) verifySelector(ctx context.Context, token, selector string) (*Key, error) {
-	if m.cfg.metrics != nil {
-		return m.verifyMeasured(ctx, token, selector) // metrics.go
-	}
-	var r verifyRun
-	return m.verifyLookup(ctx, token, selector, &r)
-}
-
-// verifyLookup is verifySelector; it fills r's Outcome (on failure) and
-// Cache, and judges the key at r.now when it is set.
-func (m *Manager) verifyLookup(ctx context.Context, token, selector string, r *verifyRun) (*Key, error) {
+// verifySelector is verifyToken after the token's syntax was checked and
+// its lookup value found (the Authenticator calls it directly, so that a
+// token is scanned once per request). A clock reading already taken (r.now,
+// by startVerify) is used as is.
+func (m *Manager) verifySelector(ctx context.Context, token, selector string, r *verifyRun) (*Key, error) {
 	// The clock is read only when something needs it: the cache's TTL, or a
 	// key with a time bound (see Key.timeless). The raw clock is enough for
 	// StateAt (stored instants are whole microseconds, so truncating now
