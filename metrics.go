@@ -371,3 +371,44 @@ func outcomeOfErr(err error) Outcome {
 // Metrics returns the Metrics set with WithMetrics, or nil, for components
 // built on a Manager in other packages.
 func (m *Manager) Metrics() Metrics { return m.cfg.metrics }
+
+// rateDecided counts one RateLimiter.Allow answer: allowed, refused, or
+// err (the limiter could not decide). Call it once per decision.
+func (m *Manager) rateDecided(ctx context.Context, allowed bool, err error) {
+	if m.cfg.metrics == nil {
+		return
+	}
+	c := CounterRateAllowed
+	switch {
+	case err != nil:
+		c = CounterRateError
+	case !allowed:
+		c = CounterRateRefused
+	}
+	m.cfg.metrics.Count(ctx, c, 1)
+}
+
+// creditDecided counts one credit check: spent, refused (none left), or
+// err (the credits could not be checked). Call it once per decision.
+func (m *Manager) creditDecided(ctx context.Context, allowed bool, err error) {
+	if m.cfg.metrics == nil {
+		return
+	}
+	c := CounterCreditAllowed
+	switch {
+	case err != nil:
+		c = CounterCreditError
+	case !allowed:
+		c = CounterCreditRefused
+	}
+	m.cfg.metrics.Count(ctx, c, 1)
+}
+
+// decisionErr is err unless it is the refusal itself (wraps refusal): a
+// refusal is a decision, any other error means none could be made.
+func decisionErr(err, refusal error) error {
+	if errors.Is(err, refusal) {
+		return nil
+	}
+	return err
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 )
 
 // Verify checks a presented token and returns its key. It refuses a
@@ -28,17 +29,31 @@ import (
 //
 // The returned Key is read-only: it may be shared with the verification
 // cache and with concurrent callers. Do not modify it; Clone it to change it.
+//
+// Controls (SPEC D1): a disabled key gives ErrDisabled; a key with an IP
+// allowlist is refused with ErrIPNotAllowed (Verify knows no client
+// address: use VerifyRequest); a key with rate limits or credits spends 1
+// from them (ErrRateLimited, ErrUsageExceeded). A key without controls
+// pays nothing for them.
 func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 	var r verifyRun
 	m.startVerify(&r) // metrics.go: nothing without WithMetrics
-	k, err := m.verifyToken(ctx, token, &r)
+	k, now, err := m.verifyToken(ctx, token, &r)
+	if err == nil && hasControls(k) {
+		err = m.checkControls(ctx, k, &RequestParams{}, now, &r)
+	}
 	m.endVerify(ctx, &r, err)
-	return k, err
+	if err != nil {
+		return nil, err
+	}
+	return k, nil
 }
 
-// verifyToken is Verify without the report; it fills r's Outcome (on
-// failure) and Cache.
-func (m *Manager) verifyToken(ctx context.Context, token string, r *verifyRun) (*Key, error) {
+// verifyToken is Verify up to the state checks: the token's syntax, the
+// record, the hash, revocation, disabling, grace and expiry. It returns the
+// clock reading the state was judged at (zero when none was needed).
+// It fills r's Outcome (on failure) and Cache.
+func (m *Manager) verifyToken(ctx context.Context, token string, r *verifyRun) (*Key, time.Time, error) {
 	prefix, env, selector, split := splitToken(token)
 	ok := split && prefix == m.cfg.prefix && m.knownEnv(env)
 	if !split {
@@ -47,7 +62,7 @@ func (m *Manager) verifyToken(ctx context.Context, token string, r *verifyRun) (
 		selector, ok = m.legacyLookup(token)
 	}
 	if !ok {
-		return nil, m.verifyFailed(ctx, r, ErrMalformed, OutcomeMalformed, nil)
+		return nil, time.Time{}, m.verifyFailed(ctx, r, ErrMalformed, OutcomeMalformed, nil)
 	}
 	return m.verifySelector(ctx, token, selector, r)
 }
@@ -63,11 +78,12 @@ func (m *Manager) ownSelector(token string) (string, bool) {
 	return selector, true
 }
 
-// verifySelector is verifyToken after the token's syntax was checked and
-// its lookup value found (the Authenticator calls it directly, so that a
-// token is scanned once per request). A clock reading already taken (r.now,
-// by startVerify) is used as is.
-func (m *Manager) verifySelector(ctx context.Context, token, selector string, r *verifyRun) (*Key, error) {
+// verifySelector is Verify after the token's syntax was checked and its
+// lookup value found (the Authenticator calls it directly, so that a token
+// is scanned once per request). It returns the clock reading the state was
+// judged at, or the zero time when no check needed one.
+// A clock reading already taken (r.now, by startVerify) is used as is.
+func (m *Manager) verifySelector(ctx context.Context, token, selector string, r *verifyRun) (*Key, time.Time, error) {
 	// The clock is read only when something needs it: the cache's TTL, or a
 	// key with a time bound (see Key.timeless). The raw clock is enough for
 	// StateAt (stored instants are whole microseconds, so truncating now
@@ -80,9 +96,9 @@ func (m *Manager) verifySelector(ctx context.Context, token, selector string, r 
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			m.current.Verify(token, m.dummy) // same work as a wrong secret
-			return nil, m.verifyFailed(ctx, r, ErrNotFound, OutcomeNotFound, nil)
+			return nil, now, m.verifyFailed(ctx, r, ErrNotFound, OutcomeNotFound, nil)
 		}
-		return nil, m.verifyFailed(ctx, r, storeErr("lookup", err), OutcomeStoreUnavailable, nil)
+		return nil, now, m.verifyFailed(ctx, r, storeErr("lookup", err), OutcomeStoreUnavailable, nil)
 	}
 	h := m.current
 	if k.HashVersion != m.cfg.current {
@@ -93,21 +109,24 @@ func (m *Manager) verifySelector(ctx context.Context, token, selector string, r 
 		m.current.Verify(token, m.dummy)
 		m.cfg.logger.LogAttrs(ctx, levelWarn, "apikey: key has an unregistered hash version",
 			append(keyAttrs(k), slog.String("hash_version", k.HashVersion))...)
-		return nil, m.verifyFailed(ctx, r, ErrNotFound, OutcomeMismatch, k)
+		return nil, now, m.verifyFailed(ctx, r, ErrNotFound, OutcomeMismatch, k)
 	}
 	if !h.Verify(token, k.Hash) {
-		return nil, m.verifyFailed(ctx, r, ErrNotFound, OutcomeMismatch, k)
+		return nil, now, m.verifyFailed(ctx, r, ErrNotFound, OutcomeMismatch, k)
 	}
 	if now.IsZero() && !k.timeless() {
 		now = m.cfg.clock.Now()
 	}
 	if st := k.StateAt(now); st != StateActive {
-		return nil, m.verifyFailed(ctx, r, stateErr(st), outcomeOfState(st), k)
+		return nil, now, m.verifyFailed(ctx, r, stateErr(st), outcomeOfState(st), k)
+	}
+	if k.Disabled {
+		return nil, now, m.verifyFailed(ctx, r, ErrDisabled, OutcomeDisabled, k)
 	}
 	if k.HashVersion != m.cfg.current {
 		k = m.rehash(ctx, k, token)
 	}
-	return k, nil
+	return k, now, nil
 }
 
 func (m *Manager) knownEnv(env string) bool {

@@ -12,6 +12,8 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	go.opentelemetry.io/otel/exporters/prometheus v0.69.0
 	go.opentelemetry.io/otel/sdk/metric v1.47.0
+	google.golang.org/grpc v1.85.0
+	google.golang.org/protobuf v1.36.12
 	modernc.org/sqlite v1.61.1
 )
 
@@ -31,11 +33,13 @@ require (
 	go.opentelemetry.io/otel/metric v1.47.0 // indirect
 	go.opentelemetry.io/otel/sdk v1.47.0 // indirect
 	go.opentelemetry.io/otel/trace v1.47.0 // indirect
-	google.golang.org/protobuf v1.36.12 // indirect
+	golang.org/x/net v0.60.0 // indirect
+	google.golang.org/genproto/googleapis/rpc v0.0.0-20261110000943-09e21b237f2c // indirect
 )
 
 require (
 	filippo.io/edwards25519 v1.2.0 // indirect
+	github.com/apikit/apikey/grpcauth v0.0.0
 	github.com/apikit/apikey/otelapikey v0.0.0
 	github.com/dustin/go-humanize v1.1.0 // indirect
 	github.com/go-json-experiment/json v0.0.0-20260213210345-44df1a37e875 // indirect
@@ -59,3 +63,5 @@ require (
 replace github.com/apikit/apikey => ../
 
 replace github.com/apikit/apikey/otelapikey => ../otelapikey
+
+replace github.com/apikit/apikey/grpcauth => ../grpcauth
