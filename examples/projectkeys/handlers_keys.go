@@ -87,6 +87,9 @@ func (a *app) createKey(w http.ResponseWriter, r *http.Request) {
 	}
 	ctl.apply(&params)
 	if !p.admin {
+		if params.ExpiresAt.IsZero() {
+			params.ExpiresAt = p.key.ExpiresAt // a managed key never outlives its manager
+		}
 		if !canIssue(w, p.key, params) {
 			return
 		}
