@@ -42,6 +42,7 @@ type UsageTracker struct {
 	maxPending int64
 	batchSize  int
 	logger     *slog.Logger
+	metrics    Metrics // WithUsageMetrics; nil: none
 
 	shards  [usageShards]usageShard
 	pending atomic.Int64
@@ -127,6 +128,20 @@ func WithUsageLogger(l *slog.Logger) UsageOption {
 	}
 }
 
+// WithUsageMetrics reports the tracker's records written, failed flushes
+// and dropped uses to mx (usually the Metrics given to the Manager with
+// WithMetrics). Nil, the default, reports nothing.
+func WithUsageMetrics(mx Metrics) UsageOption {
+	return func(t *UsageTracker) error { t.metrics = mx; return nil }
+}
+
+// count reports n events c to the tracker's Metrics, if any.
+func (t *UsageTracker) count(ctx context.Context, c Counter, n int64) {
+	if t.metrics != nil {
+		t.metrics.Count(ctx, c, n)
+	}
+}
+
 // NewUsageTracker returns a tracker writing to store. It starts no
 // goroutine.
 func NewUsageTracker(store Store, opts ...UsageOption) (*UsageTracker, error) {
@@ -154,7 +169,7 @@ func NewUsageTracker(store Store, opts ...UsageOption) (*UsageTracker, error) {
 // Touch records a use of key keyID at at from ip by client (either may be
 // empty). It only updates memory: a later at replaces an earlier one with
 // its ip and client, an earlier or equal at changes nothing. It also counts
-// one OutcomeValid request for the key on the UTC day of at (see
+// one "valid" request (OutcomeValid's label) for the key on the UTC day of at (see
 // UsageCounts). For a key that already has a pending use that day it does
 // not allocate.
 func (t *UsageTracker) Touch(keyID string, at time.Time, ip, client string) {
@@ -213,6 +228,7 @@ func (t *UsageTracker) merge(keyID string, e usageEntry, ck usageCountKey, n int
 	if t.pending.Add(1) > t.maxPending {
 		t.pending.Add(-1)
 		t.dropped.Add(1)
+		t.count(context.Background(), CounterUsageDropped, 1)
 		return false
 	}
 	e.ip, e.client = strings.Clone(e.ip), strings.Clone(e.client)
@@ -252,6 +268,7 @@ func (t *UsageTracker) Flush(ctx context.Context) error {
 			// Put this batch and the untried rest back, forward-only: a
 			// newer use recorded meanwhile wins.
 			t.failures.Add(1)
+			t.count(ctx, CounterUsageFlushFailures, 1)
 			for _, u := range batch {
 				t.merge(u.KeyID, usageEntry{at: u.At, ip: u.IP, client: u.Client, counts: countMap(u.Counts)}, usageCountKey{}, 0)
 			}
@@ -261,6 +278,7 @@ func (t *UsageTracker) Flush(ctx context.Context) error {
 		}
 		t.writes.Add(1)
 		t.records.Add(uint64(n))
+		t.count(ctx, CounterUsageRecords, int64(n))
 		batch = batch[n:]
 	}
 	return nil

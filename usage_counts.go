@@ -9,22 +9,15 @@ import (
 	"time"
 )
 
-// Outcomes the UsageTracker counts per key. Applications may count others
-// with UsageTracker.Count (1-32 bytes of a-z, 0-9 and '_').
-const (
-	// OutcomeValid counts successful authentications (Touch).
-	OutcomeValid = "valid"
-	// OutcomeInsufficientScope counts requests of a verified key refused
-	// for a missing scope.
-	OutcomeInsufficientScope = "insufficient_scope"
-)
+// usageValid is the outcome Touch counts: OutcomeValid's label.
+const usageValid = "valid"
 
 // UsageCount is the number of requests of one key with one outcome on one
 // UTC day.
 type UsageCount struct {
 	// Day is the UTC midnight starting the day.
 	Day time.Time
-	// Outcome names the outcome, such as OutcomeValid.
+	// Outcome names the outcome, such as "valid" (OutcomeValid.String()).
 	Outcome string
 	// N is the number of requests.
 	N int64
@@ -74,8 +67,8 @@ type usageCountKey struct {
 }
 
 // Count counts n requests of key keyID with outcome (1-32 bytes of a-z,
-// 0-9 and '_', such as OutcomeInsufficientScope or an application's own
-// "rate_limited") on the UTC day of at, without touching LastUsedAt. Like
+// 0-9 and '_', such as OutcomeRateLimited.String() or an application's
+// own label) on the UTC day of at, without touching LastUsedAt. Like
 // Touch it only updates memory; the next flush adds the counts with the
 // same RecordUsage write as the last-use records. An invalid outcome or
 // a non-positive n is ignored.
@@ -98,13 +91,13 @@ func dayStart(t time.Time) int64 {
 	return d * day
 }
 
-// addValid adds n OutcomeValid requests on day (Unix seconds of a UTC
+// addValid adds n valid requests on day (Unix seconds of a UTC
 // midnight) to e. The running day stays in validDay/validN; a request of
 // another day first moves the running count into the map. addValid(-1, 0)
 // moves it unconditionally (before a flush).
 func (e *usageEntry) addValid(day, n int64) {
 	if e.validN > 0 && e.validDay != day {
-		e.counts = addCounts(e.counts, usageCountKey{day: e.validDay, outcome: OutcomeValid}, e.validN, nil)
+		e.counts = addCounts(e.counts, usageCountKey{day: e.validDay, outcome: usageValid}, e.validN, nil)
 		e.validN = 0
 	}
 	if n > 0 {

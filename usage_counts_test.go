@@ -126,7 +126,7 @@ func TestUsageCountsMiddleware(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[0].Outcome != apikey.OutcomeInsufficientScope || got[0].N != 1 || got[1].Outcome != apikey.OutcomeValid || got[1].N != 3 {
+	if len(got) != 2 || got[0].Outcome != apikey.OutcomeInsufficientScope.String() || got[0].N != 1 || got[1].Outcome != apikey.OutcomeValid.String() || got[1].N != 3 {
 		t.Errorf("counts = %+v, want insufficient_scope 1 and valid 3", got)
 	}
 }
