@@ -41,6 +41,15 @@
 // later, or a misspelt name in the map, is never open by accident;
 // CheckServer reports both at startup.
 //
+// # Key controls
+//
+// Every call goes through apikey.Manager.VerifyRequest with the client
+// address, the method's scopes and its cost (WithMethodCosts; 1 by
+// default), so the key's controls apply as over HTTP: a disabled key is
+// refused like a revoked one, the IP allowlist is checked against the
+// client address, and the rate limits and credits are spent only by a call
+// that passed every other check. A stream is charged once, when it opens.
+//
 // # Status codes
 //
 // Status renders every refusal (the client never sees why a key was bad):

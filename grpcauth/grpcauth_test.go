@@ -383,6 +383,9 @@ func TestNewRefuses(t *testing.T) {
 		"binary key":          {grpcauth.WithMetadataKey("x-key-bin")},
 		"nil tracker":         {grpcauth.WithUsageTracker(nil)},
 		"nil throttle":        {grpcauth.WithFailureThrottle(nil)},
+		"zero cost":           {grpcauth.WithMethodCosts(map[string]int64{"/a.B/C": 0})},
+		"huge cost":           {grpcauth.WithMethodCosts(map[string]int64{"/a.B/C": grpcauth.MaxCost + 1})},
+		"cost of a public":    {grpcauth.WithPublicMethods("/a.B/C"), grpcauth.WithMethodCosts(map[string]int64{"/a.B/C": 2})},
 	}
 	for name, opts := range cases {
 		if _, err := grpcauth.New(r.m, opts...); !errors.Is(err, apikey.ErrInvalid) {
@@ -418,6 +421,13 @@ func TestCheckServer(t *testing.T) {
 	}
 	if err := typo.CheckServer(r.srv); err == nil || !strings.Contains(err.Error(), "UnaryCal is configured but not served") {
 		t.Errorf("typo: %v", err)
+	}
+	costTypo, err := grpcauth.New(r.m, grpcauth.WithDefaultScopes(), grpcauth.WithMethodCosts(map[string]int64{"/grpc.testing.TestService/UnaryCal": 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := costTypo.CheckServer(r.srv); err == nil || !strings.Contains(err.Error(), "UnaryCal is configured but not served") {
+		t.Errorf("cost typo: %v", err)
 	}
 	covered, err := grpcauth.New(r.m, grpcauth.WithDefaultScopes(scopeRead))
 	if err != nil {
