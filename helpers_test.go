@@ -143,9 +143,9 @@ func (s *countingStore) Revoke(ctx context.Context, id string, at time.Time) (*a
 	return s.inner.Revoke(ctx, id, at)
 }
 
-func (s *countingStore) RevokeAll(ctx context.Context, tenant string, at time.Time) ([]*apikey.Key, error) {
+func (s *countingStore) RevokeAll(ctx context.Context, tenant string, at time.Time) ([]*apikey.Key, []string, error) {
 	if err := s.count("RevokeAll"); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return s.inner.RevokeAll(ctx, tenant, at)
 }

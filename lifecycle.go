@@ -38,18 +38,14 @@ func (m *Manager) RevokeAll(ctx context.Context, tenant string) ([]*Key, error) 
 		return nil, fmt.Errorf("%w: revoke-all needs one tenant", ErrInvalid)
 	}
 	now := m.Now()
-	keys, err := m.store.RevokeAll(ctx, tenant, now)
+	keys, ids, err := m.store.RevokeAll(ctx, tenant, now)
 	if err != nil {
 		// It may have committed, and we cannot tell which keys it touched.
 		m.InvalidateAll()
 		return nil, storeErr("revoke all", err)
 	}
-	var ids []string
 	lookups := make([]string, 0, len(keys))
 	for _, k := range keys {
-		if k.RevokedAt.Equal(now) {
-			ids = append(ids, k.ID)
-		}
 		lookups = append(lookups, k.Lookup) // also keys revoked elsewhere earlier
 	}
 	m.changed(ctx, lookups...)
@@ -155,6 +151,12 @@ func (m *Manager) successor(old *Key, now time.Time) (*Key, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	return m.successorAs(old, now, id)
+}
+
+// successorAs is successor with the given ID.
+func (m *Manager) successorAs(old *Key, now time.Time, id string) (*Key, string, error) {
+	var err error
 	s := &Key{
 		ID:                 id,
 		Tenant:             old.Tenant,

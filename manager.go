@@ -240,6 +240,20 @@ func (m *Manager) ListAll(ctx context.Context, tenant string, filter ListFilter)
 // TokenRegexp returns the pattern of this manager's tokens, for secret
 // scanners: `\b<prefix>_(<env>|<env>...)_[0-9A-Za-z]{66}\b`. Check a match
 // with ValidChecksum before acting on it.
+//
+// Its leading \b needs a non-word character before the prefix, so it misses
+// a token glued to letters, digits or an underscore, as in
+// "API_KEY_pgk_live_..." or "xpgk_live_...". To register the tokens with a
+// secret-scanning service (GitHub custom patterns, gitleaks, trufflehog),
+// give it no boundary before the prefix and a non-alphanumeric one after:
+//
+//	secret:  pgk_(?:live|test)_[0-9A-Za-z]{66}
+//	before:  anything (no boundary)
+//	after:   \z|[^0-9A-Za-z]
+//
+// and validate each match with the checksum (the algorithm and a test vector
+// are in TokenPattern's documentation); examples/scan does so, and also
+// looks inside base64 and JSON \u escapes.
 func (m *Manager) TokenRegexp() *regexp.Regexp {
 	envs := make([]string, len(m.cfg.envs))
 	for i, e := range m.cfg.envs {

@@ -47,8 +47,11 @@ type Store interface {
 
 	// RevokeAll sets RevokedAt to at on every key of tenant that is not
 	// revoked yet (keys revoked earlier keep their timestamp), atomically,
-	// and returns every key of the tenant afterwards, newest first.
-	RevokeAll(ctx context.Context, tenant string, at time.Time) ([]*Key, error)
+	// and returns every key of the tenant afterwards, newest first, and the
+	// IDs of exactly the keys this call revoked (in any order; none when it
+	// changed nothing). A key revoked earlier at the same instant by another
+	// call is not among them: the audit event names only this call's keys.
+	RevokeAll(ctx context.Context, tenant string, at time.Time) (keys []*Key, revoked []string, err error)
 
 	// Rotate performs r atomically: it inserts r.Successor (when non-nil)
 	// and sets, on the key r.OldID, ReplacedBy = r.SuccessorID,
@@ -83,7 +86,11 @@ type Store interface {
 	// ClaimRotation moves the NextRotationAt of key id from due to next,
 	// only if it still equals due, and reports whether it did. Several
 	// processes racing for one due key: exactly one gets true. A missing ID
-	// gives false and no error.
+	// gives false and no error. next must read back exact to the
+	// microsecond (as every time the store keeps): the scheduler derives the
+	// ID of the successor it is about to create from it, so that the next
+	// process to claim the key can revoke a successor a crashed attempt
+	// left behind.
 	ClaimRotation(ctx context.Context, id string, due, next time.Time) (bool, error)
 
 	// Purge deletes keys that stopped working (revoked, expired or out of

@@ -24,7 +24,8 @@ type queries struct {
 	feedKey  string // kind, at, id: one feed entry for key id
 
 	revoke         string // at, id
-	revokeAll      string // at, tenant (PostgreSQL: with its feed entries)
+	revokeAll      string // at, tenant (PostgreSQL: with its feed entries, returning the revoked IDs)
+	revokedIDs     string // tenant: IDs RevokeAll is about to revoke ("" on PostgreSQL: revokeAll returns them)
 	feedRevokeAll  string // at, tenant ("" on PostgreSQL: revokeAll writes the feed)
 	rotate         string // successor, grace, revokedAt, id
 	update         string // name, scopes, metadata (NULL keeps), id
@@ -91,6 +92,7 @@ var sqliteQueries = queries{
 
 	revoke:        `UPDATE apikey_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
 	revokeAll:     `UPDATE apikey_keys SET revoked_at = ? WHERE tenant = ? AND revoked_at IS NULL`,
+	revokedIDs:    `SELECT id FROM apikey_keys WHERE tenant = ? AND revoked_at IS NULL`,
 	feedRevokeAll: insertChange + `SELECT id, lookup, tenant, 'revoked', ? FROM apikey_keys WHERE tenant = ? AND revoked_at IS NULL ORDER BY id`,
 	rotate: `UPDATE apikey_keys SET replaced_by = ?, grace_expires_at = ?, revoked_at = ?, next_rotation_at = NULL
 		WHERE id = ? AND replaced_by = '' AND revoked_at IS NULL`,
@@ -156,7 +158,9 @@ var postgresQueries = queries{
 			UPDATE apikey_keys SET revoked_at = $1 WHERE tenant = $2 AND revoked_at IS NULL
 			RETURNING id, lookup, tenant
 		)
-		` + insertChange + `SELECT id, lookup, tenant, 'revoked', $1 FROM r ORDER BY id`,
+		` + insertChange + `SELECT id, lookup, tenant, 'revoked', $1 FROM r ORDER BY id
+		RETURNING key_id`,
+	revokedIDs:    ``,
 	feedRevokeAll: ``,
 	rotate: `UPDATE apikey_keys SET replaced_by = $1, grace_expires_at = $2, revoked_at = $3, next_rotation_at = NULL
 		WHERE id = $4 AND replaced_by = '' AND revoked_at IS NULL`,
@@ -213,6 +217,8 @@ var mysqlQueries = queries{
 
 	revoke:    `UPDATE apikey_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`,
 	revokeAll: `UPDATE apikey_keys SET revoked_at = ? WHERE tenant = ? AND revoked_at IS NULL`,
+	// A locking read: the same rows the UPDATE below will change.
+	revokedIDs: `SELECT id FROM apikey_keys WHERE tenant = ? AND revoked_at IS NULL FOR UPDATE`,
 	// Runs first, in the same transaction: under REPEATABLE READ its
 	// next-key locks keep new keys of the tenant out until the commit.
 	feedRevokeAll: insertChange + `SELECT id, lookup, tenant, 'revoked', ? FROM apikey_keys WHERE tenant = ? AND revoked_at IS NULL ORDER BY id`,
@@ -261,7 +267,7 @@ func (q *queries) fields() []*string {
 	return []*string{
 		&q.insertKey, &q.getByID, &q.getByLookup, &q.dupCount, &q.keyExists,
 		&q.listAll, &q.listAllAfter, &q.listActive, &q.listActiveAfter, &q.listRevoked, &q.listRevokedAfter, &q.listTenant,
-		&q.feedLock, &q.feedKey, &q.revoke, &q.revokeAll, &q.feedRevokeAll, &q.rotate, &q.update, &q.upgradeHash,
+		&q.feedLock, &q.feedKey, &q.revoke, &q.revokeAll, &q.revokedIDs, &q.feedRevokeAll, &q.rotate, &q.update, &q.upgradeHash,
 		&q.recordUsage, &q.dueForRotation, &q.claimRotation, &q.rotationIs,
 		&q.purgeKeys, &q.maxPurgeable, &q.purgeChanges, &q.setTrimmed, &q.changes, &q.trimmed, &q.lastChange,
 		&q.migrateLock, &q.schemaVersion,

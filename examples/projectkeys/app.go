@@ -52,6 +52,7 @@ type app struct {
 	tracker   *apikey.UsageTracker
 	scheduler *rotation.Scheduler
 	log       *slog.Logger
+	maxKeys   int // active keys per project (-max-keys; 0: no limit)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -74,7 +75,7 @@ func (a *app) shutdown(ctx context.Context) error {
 // rotation scheduler (both started), and the routes. On error, whatever
 // was started is stopped again.
 func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error) {
-	a := &app{clock: &kit.DevClock{}, log: log}
+	a := &app{clock: &kit.DevClock{}, log: log, maxKeys: cfg.MaxKeys}
 	defer func() {
 		if err != nil {
 			_ = a.shutdown(context.WithoutCancel(ctx))

@@ -101,8 +101,9 @@ func (a *authenticator) isAdmin(tok string) bool {
 	return subtle.ConstantTimeCompare(d[:], a.adminDigest) == 1
 }
 
-// require authenticates the request (operator token first, then a project
-// key through the library middleware's Authenticate, which records usage)
+// require authenticates the request (failure throttle first, then the
+// operator token, then a project key through the library middleware's
+// Authenticate, which counts failures and records usage)
 // and calls next with the principal in the context. Refusals are the
 // library's RFC 6750 answers.
 func (a *authenticator) require(next http.HandlerFunc) http.Handler {
@@ -112,6 +113,14 @@ func (a *authenticator) require(next http.HandlerFunc) http.Handler {
 // requireWith is require with the given key authenticator.
 func (a *authenticator) requireWith(keys *apikey.Authenticator, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The throttle comes first, so that the operator token, the most
+		// privileged credential, is refused to a throttled address like any
+		// other; a wrong operator token goes on to Authenticate, where it
+		// fails and counts.
+		if err := a.keys.CheckThrottle(r); err != nil {
+			writeAuthError(w, err)
+			return
+		}
 		tok, err := a.keys.Credentials(r)
 		if err != nil {
 			writeAuthError(w, err)

@@ -308,13 +308,13 @@ func (s *Store) Revoke(ctx context.Context, id string, at time.Time) (*apikey.Ke
 }
 
 // RevokeAll implements apikey.Store.
-func (s *Store) RevokeAll(ctx context.Context, tenant string, at time.Time) ([]*apikey.Key, error) {
+func (s *Store) RevokeAll(ctx context.Context, tenant string, at time.Time) ([]*apikey.Key, []string, error) {
 	c, err := s.enter(ctx, RevokeAll)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	ks, err := s.inner.RevokeAll(ctx, tenant, at)
-	return keys(c, ks), err
+	ks, revoked, err := s.inner.RevokeAll(ctx, tenant, at)
+	return keys(c, ks), revoked, err
 }
 
 // Rotate implements apikey.Store.
