@@ -69,9 +69,11 @@
 //
 // # Client address
 //
-// The failure throttle (WithFailureThrottle) and the usage tracker
-// (WithUsageTracker: last-used time, IP and client name) take the client
-// address from the connection's peer (peer.FromContext). Behind a proxy
+// The IP allowlist of a key, the failure throttle (WithFailureThrottle)
+// and the usage tracker (WithUsageTracker: last-used time, IP and client
+// name) take the client address from the connection's peer
+// (peer.FromContext); a peer without an IP address (a Unix socket,
+// bufconn) has none, and a key with an allowlist is then refused. Behind a proxy
 // that terminates the connection, that is the proxy's address, unless
 // WithTrustedProxies names the proxy: then its x-forwarded-for metadata is
 // believed, with the HTTP middleware's rules (apikey.ClientIP).
