@@ -81,7 +81,7 @@ func TestUnaryCodes(t *testing.T) {
 		{name: "too long", md: []string{"authorization", "Bearer " + strings.Repeat("a", 257)}, code: codes.Unauthenticated, msg: invalid, reason: "INVALID_API_KEY"},
 		{name: "repeated", md: []string{"authorization", "Bearer " + readTok, "authorization", "Bearer " + readTok}, code: codes.Unauthenticated, msg: invalid, reason: "INVALID_API_KEY"},
 		{name: "two places", md: []string{"authorization", "Bearer " + readTok, "x-api-key", readTok}, code: codes.Unauthenticated, msg: invalid, reason: "INVALID_API_KEY"},
-		{name: "bad checksum", md: []string{"authorization", "Bearer " + readTok[:len(readTok)-1] + "x"}, code: codes.Unauthenticated, msg: invalid, reason: "INVALID_API_KEY"},
+		{name: "bad checksum", md: []string{"authorization", "Bearer " + typo(readTok)}, code: codes.Unauthenticated, msg: invalid, reason: "INVALID_API_KEY"},
 		{name: "unknown", md: []string{"authorization", "Bearer " + unknownTok}, code: codes.Unauthenticated, msg: invalid, reason: "INVALID_API_KEY"},
 		{name: "revoked", md: []string{"authorization", "Bearer " + revokedTok}, code: codes.Unauthenticated, msg: invalid, reason: "INVALID_API_KEY"},
 		{name: "expired", md: []string{"authorization", "Bearer " + expiredTok}, code: codes.Unauthenticated, msg: invalid, reason: "INVALID_API_KEY"},
@@ -125,6 +125,15 @@ func TestUnaryCodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// typo changes the last character of tok (always to a different one).
+func typo(tok string) string {
+	c := byte('x')
+	if tok[len(tok)-1] == c {
+		c = 'y'
+	}
+	return tok[:len(tok)-1] + string(c)
 }
 
 // TestStoreUnavailable: a store that cannot be read gives Unavailable,
