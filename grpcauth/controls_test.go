@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -142,5 +143,43 @@ func TestThrottleIgnoresControls(t *testing.T) {
 	}
 	if st := th.Stats(); st.Failures != 0 || st.Refused != 0 {
 		t.Errorf("throttle counted refusals of a valid key: %+v", st)
+	}
+}
+
+// countMetrics counts Metrics.Count calls by counter.
+type countMetrics struct {
+	mu sync.Mutex
+	n  map[apikey.Counter]int64
+}
+
+func (c *countMetrics) Verified(context.Context, apikey.VerifyReport) {}
+
+func (c *countMetrics) Count(_ context.Context, k apikey.Counter, n int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n[k] += n
+}
+
+// TestRefusalMetrics: refused calls are counted by reason on the
+// manager's Metrics, as the HTTP middleware's are.
+func TestRefusalMetrics(t *testing.T) {
+	mx := &countMetrics{n: map[apikey.Counter]int64{}}
+	r := newRig(t, rigOptions{managerOpts: []apikey.Option{apikey.WithMetrics(mx)}})
+	_, wo := r.key(t, scopeWrite)
+	k, revoked := r.key(t, scopeRead)
+	if _, err := r.m.Revoke(context.Background(), "t1", k.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = testpb.NewTestServiceClient(r.conn).UnaryCall(context.Background(), &testpb.SimpleRequest{})
+	r.call(t, wo)
+	r.call(t, wo+"x")
+	r.call(t, revoked)
+	mx.mu.Lock()
+	defer mx.mu.Unlock()
+	for c, want := range map[apikey.Counter]int64{apikey.CounterRefusedNoCredentials: 1, apikey.CounterRefusedScope: 1,
+		apikey.CounterRefusedMalformed: 1, apikey.CounterRefusedInvalid: 1} {
+		if mx.n[c] != want {
+			t.Errorf("%v: %d, want %d (all: %v)", c, mx.n[c], want, mx.n)
+		}
 	}
 }

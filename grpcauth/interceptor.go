@@ -20,11 +20,12 @@ import (
 //
 //	grpc.NewServer(grpc.ChainUnaryInterceptor(auth.Unary))
 func (a *Authenticator) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	ctx, err := a.Authenticate(ctx, info.FullMethod)
+	kctx, err := a.Authenticate(ctx, info.FullMethod)
 	if err != nil {
+		a.refused(ctx, err)
 		return nil, Status(err).Err()
 	}
-	return handler(ctx, req)
+	return handler(kctx, req)
 }
 
 // Stream is a grpc.StreamServerInterceptor: Unary for streaming calls
@@ -35,6 +36,7 @@ func (a *Authenticator) Unary(ctx context.Context, req any, info *grpc.UnaryServ
 func (a *Authenticator) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	ctx, err := a.Authenticate(ss.Context(), info.FullMethod)
 	if err != nil {
+		a.refused(ss.Context(), err)
 		return Status(err).Err()
 	}
 	if ctx == ss.Context() {
