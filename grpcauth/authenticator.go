@@ -38,7 +38,8 @@ type Authenticator struct {
 	usage      *apikey.UsageTracker
 	throttle   *apikey.FailureThrottle
 	clientName func(metadata.MD) string
-	trusted    []netip.Prefix // WithTrustedProxies
+	trusted    []netip.Prefix   // WithTrustedProxies
+	costs      map[string]int64 // WithMethodCosts; absent: 1
 }
 
 // Option configures an Authenticator. Options are validated once, by New.
@@ -63,6 +64,9 @@ func New(m *apikey.Manager, opts ...Option) (*Authenticator, error) {
 	for method := range a.public {
 		if _, ok := a.scopes[method]; ok {
 			return nil, fmt.Errorf("%w: grpcauth: method %s is both public and scoped", apikey.ErrInvalid, method)
+		}
+		if _, ok := a.costs[method]; ok {
+			return nil, fmt.Errorf("%w: grpcauth: method %s is public: it has no key to charge a cost to", apikey.ErrInvalid, method)
 		}
 	}
 	return a, nil
@@ -105,6 +109,32 @@ func WithDefaultScopes(scopes ...string) Option {
 			return fmt.Errorf("grpcauth: default scopes: %w", err)
 		}
 		a.defScopes, a.hasDefault = need, true
+		return nil
+	}
+}
+
+// MaxCost bounds a method's cost (WithMethodCosts), as
+// apikey.RequestParams.Cost is bounded.
+const MaxCost = 1_000_000
+
+// WithMethodCosts sets what a call to each method spends from its key's
+// rate limits and credits (apikey.RequestParams.Cost), keyed by full
+// method name; 1 to MaxCost. A method not in the map costs 1; a refused
+// call costs nothing. For a stream the cost is spent once, when it opens.
+func WithMethodCosts(costs map[string]int64) Option {
+	return func(a *Authenticator) error {
+		if a.costs == nil {
+			a.costs = map[string]int64{}
+		}
+		for _, method := range slices.Sorted(maps.Keys(costs)) {
+			if err := checkMethod(method); err != nil {
+				return err
+			}
+			if c := costs[method]; c < 1 || c > MaxCost {
+				return fmt.Errorf("%w: grpcauth: method %s: cost %d is not 1 to %d", apikey.ErrInvalid, method, c, MaxCost)
+			}
+			a.costs[method] = costs[method]
+		}
 		return nil
 	}
 }
@@ -237,7 +267,7 @@ func validMetadataKey(k string) bool {
 
 // CheckServer reports, as one error, every method registered on srv (a
 // *grpc.Server) that is not covered (neither public nor scoped, with no
-// default) and every scoped or public method srv does not serve (a typo
+// default) and every scoped, public or costed method srv does not serve (a typo
 // that would leave the real method to the default). Call it after
 // registering the services; nil means the configuration covers srv
 // exactly.
@@ -255,7 +285,9 @@ func (a *Authenticator) CheckServer(srv interface {
 			}
 		}
 	}
-	for _, name := range slices.Concat(slices.Collect(maps.Keys(a.scopes)), slices.Collect(maps.Keys(a.public))) {
+	configured := slices.Concat(slices.Collect(maps.Keys(a.scopes)), slices.Collect(maps.Keys(a.public)), slices.Collect(maps.Keys(a.costs)))
+	slices.Sort(configured)
+	for _, name := range slices.Compact(configured) {
 		if !served[name] {
 			problems = append(problems, "method "+name+" is configured but not served")
 		}

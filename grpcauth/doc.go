@@ -41,6 +41,15 @@
 // later, or a misspelt name in the map, is never open by accident;
 // CheckServer reports both at startup.
 //
+// # Key controls
+//
+// Every call goes through apikey.Manager.VerifyRequest with the client
+// address, the method's scopes and its cost (WithMethodCosts; 1 by
+// default), so the key's controls apply as over HTTP: a disabled key is
+// refused like a revoked one, the IP allowlist is checked against the
+// client address, and the rate limits and credits are spent only by a call
+// that passed every other check. A stream is charged once, when it opens.
+//
 // # Status codes
 //
 // Status renders every refusal (the client never sees why a key was bad):
@@ -60,9 +69,11 @@
 //
 // # Client address
 //
-// The failure throttle (WithFailureThrottle) and the usage tracker
-// (WithUsageTracker: last-used time, IP and client name) take the client
-// address from the connection's peer (peer.FromContext). Behind a proxy
+// The IP allowlist of a key, the failure throttle (WithFailureThrottle)
+// and the usage tracker (WithUsageTracker: last-used time, IP and client
+// name) take the client address from the connection's peer
+// (peer.FromContext); a peer without an IP address (a Unix socket,
+// bufconn) has none, and a key with an allowlist is then refused. Behind a proxy
 // that terminates the connection, that is the proxy's address, unless
 // WithTrustedProxies names the proxy: then its x-forwarded-for metadata is
 // believed, with the HTTP middleware's rules (apikey.ClientIP).

@@ -81,7 +81,7 @@ func TestUnaryCodes(t *testing.T) {
 		{name: "too long", md: []string{"authorization", "Bearer " + strings.Repeat("a", 257)}, code: codes.Unauthenticated, msg: invalid, reason: "INVALID_API_KEY"},
 		{name: "repeated", md: []string{"authorization", "Bearer " + readTok, "authorization", "Bearer " + readTok}, code: codes.Unauthenticated, msg: invalid, reason: "INVALID_API_KEY"},
 		{name: "two places", md: []string{"authorization", "Bearer " + readTok, "x-api-key", readTok}, code: codes.Unauthenticated, msg: invalid, reason: "INVALID_API_KEY"},
-		{name: "bad checksum", md: []string{"authorization", "Bearer " + readTok[:len(readTok)-1] + "x"}, code: codes.Unauthenticated, msg: invalid, reason: "INVALID_API_KEY"},
+		{name: "bad checksum", md: []string{"authorization", "Bearer " + typo(readTok)}, code: codes.Unauthenticated, msg: invalid, reason: "INVALID_API_KEY"},
 		{name: "unknown", md: []string{"authorization", "Bearer " + unknownTok}, code: codes.Unauthenticated, msg: invalid, reason: "INVALID_API_KEY"},
 		{name: "revoked", md: []string{"authorization", "Bearer " + revokedTok}, code: codes.Unauthenticated, msg: invalid, reason: "INVALID_API_KEY"},
 		{name: "expired", md: []string{"authorization", "Bearer " + expiredTok}, code: codes.Unauthenticated, msg: invalid, reason: "INVALID_API_KEY"},
@@ -125,6 +125,15 @@ func TestUnaryCodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// typo changes the last character of tok (always to a different one).
+func typo(tok string) string {
+	c := byte('x')
+	if tok[len(tok)-1] == c {
+		c = 'y'
+	}
+	return tok[:len(tok)-1] + string(c)
 }
 
 // TestStoreUnavailable: a store that cannot be read gives Unavailable,
@@ -383,6 +392,9 @@ func TestNewRefuses(t *testing.T) {
 		"binary key":          {grpcauth.WithMetadataKey("x-key-bin")},
 		"nil tracker":         {grpcauth.WithUsageTracker(nil)},
 		"nil throttle":        {grpcauth.WithFailureThrottle(nil)},
+		"zero cost":           {grpcauth.WithMethodCosts(map[string]int64{"/a.B/C": 0})},
+		"huge cost":           {grpcauth.WithMethodCosts(map[string]int64{"/a.B/C": grpcauth.MaxCost + 1})},
+		"cost of a public":    {grpcauth.WithPublicMethods("/a.B/C"), grpcauth.WithMethodCosts(map[string]int64{"/a.B/C": 2})},
 	}
 	for name, opts := range cases {
 		if _, err := grpcauth.New(r.m, opts...); !errors.Is(err, apikey.ErrInvalid) {
@@ -418,6 +430,13 @@ func TestCheckServer(t *testing.T) {
 	}
 	if err := typo.CheckServer(r.srv); err == nil || !strings.Contains(err.Error(), "UnaryCal is configured but not served") {
 		t.Errorf("typo: %v", err)
+	}
+	costTypo, err := grpcauth.New(r.m, grpcauth.WithDefaultScopes(), grpcauth.WithMethodCosts(map[string]int64{"/grpc.testing.TestService/UnaryCal": 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := costTypo.CheckServer(r.srv); err == nil || !strings.Contains(err.Error(), "UnaryCal is configured but not served") {
+		t.Errorf("cost typo: %v", err)
 	}
 	covered, err := grpcauth.New(r.m, grpcauth.WithDefaultScopes(scopeRead))
 	if err != nil {

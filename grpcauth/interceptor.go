@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"slices"
 
 	"github.com/apikit/apikey"
 	"google.golang.org/grpc"
@@ -21,11 +20,12 @@ import (
 //
 //	grpc.NewServer(grpc.ChainUnaryInterceptor(auth.Unary))
 func (a *Authenticator) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
-	ctx, err := a.Authenticate(ctx, info.FullMethod)
+	kctx, err := a.Authenticate(ctx, info.FullMethod)
 	if err != nil {
+		a.refused(ctx, err)
 		return nil, Status(err).Err()
 	}
-	return handler(ctx, req)
+	return handler(kctx, req)
 }
 
 // Stream is a grpc.StreamServerInterceptor: Unary for streaming calls
@@ -36,6 +36,7 @@ func (a *Authenticator) Unary(ctx context.Context, req any, info *grpc.UnaryServ
 func (a *Authenticator) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	ctx, err := a.Authenticate(ss.Context(), info.FullMethod)
 	if err != nil {
+		a.refused(ss.Context(), err)
 		return Status(err).Err()
 	}
 	if ctx == ss.Context() {
@@ -57,41 +58,34 @@ func (s *keyedStream) Context() context.Context { return s.ctx }
 // it returns ctx unchanged for a public method, else ctx with the verified
 // key of the call to fullMethod, or an error for Status. In order: the
 // failure throttle (*apikey.ThrottledError), the credentials
-// (apikey.ErrNoCredentials, errors wrapping apikey.ErrMalformed), the
-// manager's verification (its errors), the method's scopes (an
-// *apikey.ScopeError, or ErrUnlistedMethod); then the use is recorded with the usage tracker.
+// (apikey.ErrNoCredentials, errors wrapping apikey.ErrMalformed), then
+// apikey.Manager.VerifyRequest with the client address, the method's
+// scopes and cost: the token and the key's state (disabled:
+// apikey.ErrDisabled), the IP allowlist (apikey.ErrIPNotAllowed), the
+// scopes (an *apikey.ScopeError, or ErrUnlistedMethod), the rate limits (an
+// *apikey.RateLimitedError, apikey.ErrLimiterUnavailable) and the credits
+// (apikey.ErrUsageExceeded); then the use is recorded with the usage
+// tracker.
 func (a *Authenticator) Authenticate(ctx context.Context, fullMethod string) (context.Context, error) {
 	if a.public[fullMethod] {
 		return ctx, nil
 	}
+	addr := a.clientAddr(ctx)
 	var client string
-	if a.throttle != nil || a.usage != nil {
-		client = a.clientIP(ctx)
+	if (a.throttle != nil || a.usage != nil) && addr.IsValid() {
+		client = addr.String()
 	}
 	if a.throttle != nil {
 		if wait, ok := a.throttle.Check(client); !ok {
 			return nil, &apikey.ThrottledError{RetryAfter: wait}
 		}
 	}
-	k, err := a.verify(ctx, client)
+	k, err := a.verify(ctx, fullMethod, addr)
 	if err != nil {
 		if a.throttle != nil && badCredential(err) {
 			a.throttle.Fail(client)
 		}
 		return nil, err
-	}
-	need, listed := a.scopes[fullMethod]
-	if !listed {
-		if !a.hasDefault {
-			a.debug(ctx, "grpcauth: method has no scope requirement; refused", slog.String("method", fullMethod))
-			return nil, ErrUnlistedMethod
-		}
-		need = a.defScopes
-	}
-	if !apikey.HasAll(k.Scopes, need...) {
-		a.debug(ctx, "grpcauth: insufficient scope", slog.String("method", fullMethod),
-			slog.String("key_id", k.ID), slog.Any("needed", need))
-		return nil, &apikey.ScopeError{Scopes: slices.Clone(need)}
 	}
 	if a.usage != nil {
 		var name string
@@ -119,8 +113,14 @@ func badCredential(err error) bool {
 	return true
 }
 
-// verify reads the call's credentials and verifies them with the manager.
-func (a *Authenticator) verify(ctx context.Context, _ string) (*apikey.Key, error) {
+// verify reads the call's credentials and verifies them with the manager's
+// request-level verify (apikey.Manager.VerifyRequest): the token, the key's
+// state, the client address against its IP allowlist, the method's scopes,
+// then its rate limits and credits, spending the method's cost. An
+// unlisted method without a default asks for a scope no key has (AnyScope
+// with none), so it is refused after the IP check and before any limit or
+// credit is spent.
+func (a *Authenticator) verify(ctx context.Context, fullMethod string, addr netip.Addr) (*apikey.Key, error) {
 	tok, err := a.credentials(ctx)
 	if err != nil {
 		if !errors.Is(err, apikey.ErrNoCredentials) {
@@ -128,14 +128,31 @@ func (a *Authenticator) verify(ctx context.Context, _ string) (*apikey.Key, erro
 		}
 		return nil, err
 	}
-	return a.m.Verify(ctx, tok) // Verify logs and reports the reason
+	p := apikey.RequestParams{ClientIP: addr, Cost: a.costs[fullMethod]}
+	need, listed := a.scopes[fullMethod]
+	switch {
+	case listed:
+		p.Scopes = need
+	case a.hasDefault:
+		p.Scopes = a.defScopes
+	default:
+		p.AnyScope = true // grants nothing
+	}
+	k, err := a.m.VerifyRequest(ctx, tok, p) // logs and reports the reason
+	if err != nil && !listed && !a.hasDefault && errors.Is(err, apikey.ErrInsufficientScope) {
+		a.debug(ctx, "grpcauth: method has no scope requirement; refused", slog.String("method", fullMethod))
+		return nil, ErrUnlistedMethod
+	}
+	return k, err
 }
 
-// clientIP returns the call's client address: the peer's, or with trusted
-// proxies the one apikey.ClientIP finds in x-forwarded-for.
-func (a *Authenticator) clientIP(ctx context.Context) string {
-	ip := peerIP(ctx)
-	if len(a.trusted) == 0 || ip == "" {
+// clientAddr returns the call's client address: the peer's, or with
+// trusted proxies the one apikey.ClientIP finds in x-forwarded-for. The
+// zero Addr means none (a Unix socket, bufconn): a key with an IP
+// allowlist is then refused.
+func (a *Authenticator) clientAddr(ctx context.Context) netip.Addr {
+	ip := peerAddr(ctx)
+	if len(a.trusted) == 0 || !ip.IsValid() {
 		return ip
 	}
 	xff := metadata.ValueFromIncomingContext(ctx, "x-forwarded-for")
@@ -144,27 +161,28 @@ func (a *Authenticator) clientIP(ctx context.Context) string {
 	}
 	// The HTTP middleware's parser, on a request that carries only what it
 	// reads: one implementation of the trust walk for both transports.
-	r := &http.Request{RemoteAddr: net.JoinHostPort(ip, "0"), Header: http.Header{"X-Forwarded-For": xff}}
-	return apikey.ClientIP(r, a.trusted)
+	r := &http.Request{RemoteAddr: netip.AddrPortFrom(ip, 0).String(), Header: http.Header{"X-Forwarded-For": xff}}
+	if fwd, err := netip.ParseAddr(apikey.ClientIP(r, a.trusted)); err == nil {
+		return fwd.Unmap()
+	}
+	return ip
 }
 
-// peerIP returns the IP address of the call's peer, or "" when it has
-// none (a Unix socket, bufconn).
-func peerIP(ctx context.Context) string {
+// peerAddr returns the IP address of the call's peer, or the zero Addr
+// when it has none.
+func peerAddr(ctx context.Context) netip.Addr {
 	p, ok := peer.FromContext(ctx)
 	if !ok || p.Addr == nil {
-		return ""
+		return netip.Addr{}
 	}
 	if tcp, ok := p.Addr.(*net.TCPAddr); ok {
-		if ip, ok := netip.AddrFromSlice(tcp.IP); ok {
-			return ip.Unmap().String()
-		}
-		return ""
+		ip, _ := netip.AddrFromSlice(tcp.IP)
+		return ip.Unmap()
 	}
 	if ap, err := netip.ParseAddrPort(p.Addr.String()); err == nil {
-		return ap.Addr().Unmap().String()
+		return ap.Addr().Unmap()
 	}
-	return ""
+	return netip.Addr{}
 }
 
 // debug logs at debug level on the manager's logger, if enabled.

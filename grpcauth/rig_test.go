@@ -52,6 +52,8 @@ type rigOptions struct {
 	auth      []grpcauth.Option
 	listenTCP bool // loopback TCP instead of bufconn
 	noAuth    bool // a server without the interceptors (benchmarks)
+	// managerOpts are added to the manager's options.
+	managerOpts []apikey.Option
 }
 
 func newRig(t testing.TB, o rigOptions) *rig {
@@ -61,12 +63,12 @@ func newRig(t testing.TB, o rigOptions) *rig {
 		r.store = memstore.New()
 	}
 	var err error
-	r.m, err = apikey.New(r.store,
+	r.m, err = apikey.New(r.store, append([]apikey.Option{
 		apikey.WithPrefix("tst"),
 		apikey.WithPepper("v1", []byte("0123456789abcdef0123456789abcdef")),
 		apikey.WithScopeCatalog(scopeRead, scopeWrite),
 		apikey.WithClock(r.clock),
-	)
+	}, o.managerOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

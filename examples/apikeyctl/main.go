@@ -81,6 +81,8 @@ var commands = map[string]command{
 	"create":     {summary: "issue a key and print its token once", setup: createCmd},
 	"list":       {summary: "list a tenant's keys", setup: listCmd},
 	"show":       {summary: "show one key", args: "ID", nargs: 1, setup: showCmd},
+	"disable":    {summary: "disable a key until enable (refused like a revoked key)", args: "ID", nargs: 1, setup: disableCmd(true)},
+	"enable":     {summary: "enable a disabled key", args: "ID", nargs: 1, setup: disableCmd(false)},
 	"revoke":     {summary: "revoke a key", args: "ID", nargs: 1, setup: revokeCmd},
 	"revoke-all": {summary: "revoke every key of a tenant", setup: revokeAllCmd},
 	"rotate":     {summary: "issue a successor and print its token once", args: "ID", nargs: 1, setup: rotateCmd},

@@ -134,6 +134,18 @@ func commandsOn(t *testing.T, db string) {
 		t.Errorf("after rotate: %s", out)
 	}
 
+	// disable / enable: the state follows.
+	if _, errs := mustCtl(t, with("disable", second)...); !strings.Contains(errs, "disabled "+second) {
+		t.Errorf("disable: %s", errs)
+	}
+	if out, _ := mustCtl(t, with("show", second)...); !strings.Contains(out, "state         disabled") {
+		t.Errorf("show disabled:\n%s", out)
+	}
+	out, _ = mustCtl(t, with("enable", second, "-json")...)
+	if !strings.Contains(out, `"state": "active"`) {
+		t.Errorf("enable -json: %s", out)
+	}
+
 	// revoke; then revoke-all counts the rest.
 	if _, errs := mustCtl(t, with("revoke", second)...); !strings.Contains(errs, "revoked "+second) {
 		t.Errorf("revoke: %s", errs)

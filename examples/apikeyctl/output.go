@@ -96,6 +96,20 @@ func (c *cli) printKey(k *apikey.Key) error {
 		}
 		row("rate limit", fmt.Sprintf("%s: %d per %s (%s)", l.Name, l.Limit, l.Window, scope))
 	}
+	if k.Credits != nil {
+		credits := fmt.Sprintf("%d left", k.Credits.Remaining)
+		if k.Credits.RefillInterval > 0 {
+			credits += fmt.Sprintf(", reset to %d every %s", k.Credits.RefillAmount, k.Credits.RefillInterval)
+		}
+		row("credits", credits)
+	}
+	if len(k.IPAllowlist) > 0 {
+		cidrs := make([]string, len(k.IPAllowlist))
+		for i, p := range k.IPAllowlist {
+			cidrs[i] = p.String()
+		}
+		row("ip allowlist", strings.Join(cidrs, " "))
+	}
 	for name, v := range k.Metadata {
 		row("metadata "+name, cell(v))
 	}
@@ -104,11 +118,16 @@ func (c *cli) printKey(k *apikey.Key) error {
 
 func (c *cli) withState(k *apikey.Key) keyJSON { return keyJSON{Key: k, State: c.state(k)} }
 
-// state is the key's state at the manager's clock, with "grace" for a
-// rotated key that still works.
+// state is the key's state at the manager's clock, with "disabled" for a
+// disabled key and "grace" for a rotated key that still works.
 func (c *cli) state(k *apikey.Key) string {
 	st := k.StateAt(c.m.Now())
-	if st == apikey.StateActive && k.ReplacedBy != "" {
+	switch {
+	case st != apikey.StateActive:
+		return st.String()
+	case k.Disabled:
+		return "disabled"
+	case k.ReplacedBy != "":
 		return "grace"
 	}
 	return st.String()

@@ -15,8 +15,8 @@ import (
 // TestServersAcceptCLIKeys builds the apikeyctl binary and each example
 // server, creates a key with the binary on the server's SQLite database,
 // and checks that the server accepts it, that a key made with another
-// secret is refused, and that a revocation by apikeyctl reaches the
-// running server (through its change-feed follower).
+// secret is refused, and that disable, enable and revoke by apikeyctl
+// reach the running server (through its change-feed follower).
 func TestServersAcceptCLIKeys(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds four binaries")
@@ -75,6 +75,20 @@ func TestServersAcceptCLIKeys(t *testing.T) {
 			if code := get(wrongTok); code != http.StatusUnauthorized {
 				t.Errorf("key made with another secret: %d", code)
 			}
+			waitFor := func(what string, want int) {
+				t.Helper()
+				deadline := time.Now().Add(15 * time.Second)
+				for get(tok) != want {
+					if time.Now().After(deadline) {
+						t.Fatalf("%s by apikeyctl: not %d after 15 s\n%s", what, want, p.Logs())
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+			}
+			ctl(env, "disable", id)
+			waitFor("disabled", http.StatusUnauthorized)
+			ctl(env, "enable", id)
+			waitFor("enabled", http.StatusOK)
 			if _, errs := ctl(env, "revoke", id); !strings.Contains(errs, "revoked "+id) {
 				t.Fatalf("revoke: %s", errs)
 			}
