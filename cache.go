@@ -68,8 +68,11 @@ const (
 // (Clone it to change it).
 func WithCache(o CacheOptions) Option {
 	return func(c *config) error {
-		if o.MaxEntries < 0 || o.TTL < 0 || o.MaxNegative < 0 {
-			return fmt.Errorf("%w: cache sizes and TTL must not be negative", ErrInvalid)
+		switch {
+		case o.TTL < 0:
+			return fmt.Errorf("%w: WithCache: CacheOptions.TTL (%v) is negative", ErrInvalid, o.TTL)
+		case o.MaxEntries < 0 || o.MaxNegative < 0:
+			return fmt.Errorf("%w: WithCache: CacheOptions.MaxEntries (%d) and MaxNegative (%d) must not be negative", ErrInvalid, o.MaxEntries, o.MaxNegative)
 		}
 		if o.MaxEntries == 0 {
 			o.MaxEntries = DefaultCacheEntries

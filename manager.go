@@ -58,6 +58,9 @@ func New(store Store, opts ...Option) (*Manager, error) {
 			return nil, err
 		}
 	}
+	if err := cfg.checkConfig(); err != nil {
+		return nil, err
+	}
 	switch {
 	case len(cfg.hashers) == 0:
 		return nil, fmt.Errorf("%w: no hash version registered (use WithPepper)", ErrInvalid)
@@ -84,6 +87,10 @@ func New(store Store, opts ...Option) (*Manager, error) {
 		cache:      newVerifyCache(cfg.cache),
 		readLookup: store.GetByLookup,
 		entropy:    ulid.Monotonic(rand.Reader, 0),
+	}
+	if cfg.testEntropy != nil {
+		m.entropy = ulid.Monotonic(cfg.testEntropy, 0)
+		cfg.logger.Warn("apikey: WithTestEntropy is set: tokens are predictable; never use it in production")
 	}
 	if s, ok := store.(SharedLookupStore); ok && s.SharedStore() == store {
 		m.readLookup = s.GetByLookupShared

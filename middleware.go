@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"slices"
 	"strings"
 )
 
@@ -388,72 +387,10 @@ func syntaxCheck(t string) error {
 	return nil
 }
 
-// RequireAll returns middleware that lets a request through only if the
-// verified key in its context grants every one of scopes (see Grants; with
-// no scopes, any verified key). Place it after Middleware: with no verified
-// key in the context it fails closed with ErrNoCredentials (401). A key
-// lacking a scope gets a *ScopeError (403 insufficient_scope naming all of
-// scopes).
-func (a *Authenticator) RequireAll(scopes ...string) func(http.Handler) http.Handler {
-	return a.require(slices.Clone(scopes), false)
-}
-
-// RequireAny is RequireAll for any-of: the key must grant at least one of
-// scopes. With no scopes nothing is ever granted (every key gets 403).
-func (a *Authenticator) RequireAny(scopes ...string) func(http.Handler) http.Handler {
-	return a.require(slices.Clone(scopes), true)
-}
-
-func (a *Authenticator) require(need []string, anyOf bool) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			k, ok := FromContext(r.Context())
-			if !ok {
-				a.debug(r, "apikey: no verified key in context (anonymous request, or scope check placed before the authenticator)")
-				a.onError(w, r, ErrNoCredentials)
-				return
-			}
-			if anyOf && !HasAny(k.Scopes, need...) || !anyOf && !HasAll(k.Scopes, need...) {
-				a.debug(r, "apikey: insufficient scope", append(keyAttrs(k),
-					slog.Any("needed", need), slog.Bool("any", anyOf))...)
-				a.onError(w, r, &ScopeError{Scopes: slices.Clone(need), Any: anyOf})
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
-}
-
 // debug logs at debug level on the manager's logger, if enabled.
 func (a *Authenticator) debug(r *http.Request, msg string, attrs ...slog.Attr) {
 	l := a.m.cfg.logger
 	if l.Enabled(r.Context(), levelDebug) {
 		l.LogAttrs(r.Context(), levelDebug, msg, attrs...)
 	}
-}
-
-// isTchar reports whether c may appear in an HTTP token (RFC 9110 5.6.2).
-func isTchar(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' ||
-		strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
-
-// isHeaderName reports whether s is an HTTP token.
-func isHeaderName(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !isTchar(s[i]) {
-			return false
-		}
-	}
-	return s != ""
-}
-
-// printableASCII reports whether s is printable ASCII (space included).
-func printableASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
 }

@@ -3,6 +3,7 @@ package apikey
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -38,9 +39,36 @@ func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 		selector, ok = m.legacyLookup(token)
 	}
 	if !ok {
-		return nil, m.verifyFailed(ctx, ErrMalformed, "malformed", nil)
+		return nil, m.malformed(ctx, split, prefix, env)
 	}
 	return m.verifySelector(ctx, token, selector)
+}
+
+// Errors of a well-formed token (shape and checksum right) that this
+// manager does not accept: another issuer's prefix, or an environment it
+// does not list (a test key sent to a live deployment). They wrap
+// ErrMalformed, so callers and HTTP clients see a malformed token; logs,
+// audit events and Reason say which.
+var (
+	errOtherPrefix = fmt.Errorf("%w: token of another prefix", ErrMalformed)
+	errOtherEnv    = fmt.Errorf("%w: token of another environment", ErrMalformed)
+)
+
+// malformed reports a token Verify refuses before any store read. It runs
+// only on that failure path: a well-formed token of another prefix or
+// environment is reported as that ("other_prefix", "other_environment",
+// with the token's prefix and environment, which are not secret), anything
+// else as "malformed".
+func (m *Manager) malformed(ctx context.Context, split bool, prefix, env string) error {
+	if !split {
+		return m.verifyFailed(ctx, ErrMalformed, "malformed", nil)
+	}
+	err := errOtherEnv
+	if prefix != m.cfg.prefix {
+		err = errOtherPrefix
+	}
+	return m.verifyFailed(ctx, err, Reason(err), nil,
+		slog.String("token_prefix", prefix), slog.String("token_env", env))
 }
 
 // ownSelector returns the selector of a token of this manager's format:
@@ -111,7 +139,7 @@ func (m *Manager) knownEnv(env string) bool {
 
 // verifyFailed logs and reports a failed verification and returns err.
 // Nothing about the token itself is logged beyond the key's display prefix.
-func (m *Manager) verifyFailed(ctx context.Context, err error, reason string, k *Key) error {
+func (m *Manager) verifyFailed(ctx context.Context, err error, reason string, k *Key, extra ...slog.Attr) error {
 	if m.cfg.hook == nil && !m.cfg.logger.Enabled(ctx, levelDebug) && reason != "store_unavailable" {
 		return err
 	}
@@ -121,6 +149,7 @@ func (m *Manager) verifyFailed(ctx context.Context, err error, reason string, k 
 		e.KeyID, e.Prefix, e.Tenant = k.ID, k.Prefix, k.Tenant
 		attrs = append(attrs, keyAttrs(k)...)
 	}
+	attrs = append(attrs, extra...)
 	level := levelDebug
 	if reason == "store_unavailable" {
 		level = levelWarn
