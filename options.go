@@ -25,15 +25,15 @@ type config struct {
 	// defaultExpiry after refusing contradictions (checkConfig).
 	defaultLifetime time.Duration
 	maxLifetime     time.Duration
-	defaultGrace  time.Duration
-	maxGrace      time.Duration
+	defaultGrace    time.Duration
+	maxGrace        time.Duration
 	// webhooks checks webhook URLs and seals their secrets (WithWebhooks).
 	webhooks Webhooks
-	legacy   []LegacyScheme        // WithLegacyImport (legacy.go)
-	cache    *CacheOptions         // nil: no verification cache
+	legacy   []LegacyScheme // WithLegacyImport (legacy.go)
+	cache    *CacheOptions  // nil: no verification cache
 	// testEntropy replaces crypto/rand for tokens and IDs (WithTestEntropy).
 	testEntropy io.Reader
-	publish  InvalidationPublisher // nil: none
+	publish     InvalidationPublisher // nil: none
 }
 
 func defaultConfig() config {
