@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/apikit/apikey"
@@ -29,7 +30,7 @@ func (s *Store) DueForRotation(ctx context.Context, now time.Time, limit int) ([
 		if c := a.NextRotationAt.Compare(b.NextRotationAt); c != 0 {
 			return c
 		}
-		return cmpString(a.ID, b.ID)
+		return strings.Compare(a.ID, b.ID)
 	})
 	if limit > 0 && len(due) > limit {
 		due = due[:limit]
@@ -38,16 +39,6 @@ func (s *Store) DueForRotation(ctx context.Context, now time.Time, limit int) ([
 		due[i] = out(k)
 	}
 	return due, nil
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // ClaimRotation implements apikey.Store.

@@ -114,14 +114,9 @@ func (s *Store) Get(ctx context.Context, id string) (*apikey.Key, error) {
 
 // GetByLookup implements apikey.Store.
 func (s *Store) GetByLookup(ctx context.Context, lookup string) (*apikey.Key, error) {
-	if err := ctxErr(ctx); err != nil {
+	k, err := s.GetByLookupShared(ctx, lookup)
+	if err != nil {
 		return nil, err
-	}
-	s.mu.RLock()
-	k, ok := s.byLookup[lookup]
-	s.mu.RUnlock()
-	if !ok {
-		return nil, apikey.ErrNotFound
 	}
 	return out(k), nil
 }
