@@ -205,3 +205,29 @@ func TestWithTestEntropy(t *testing.T) {
 		t.Errorf("different seeds, same token or ID")
 	}
 }
+
+// A usage tracker's failed flush is a warning on slog.Default() unless
+// WithUsageLogger says otherwise; WithUsageLogger(nil) silences it.
+func TestUsageTrackerWarnsByDefault(t *testing.T) {
+	buf := captureDefault(t)
+	for _, silent := range []bool{false, true} {
+		buf.Reset()
+		s := newCountingStore()
+		s.setFail(errors.New("connection refused"))
+		var opts []apikey.UsageOption
+		if silent {
+			opts = append(opts, apikey.WithUsageLogger(nil))
+		}
+		tr, err := apikey.NewUsageTracker(s, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr.Touch("01J00000000000000000000000", t0, "10.0.0.1", "")
+		if err := tr.Flush(context.Background()); err == nil {
+			t.Fatal("Flush on a failing store succeeded")
+		}
+		if logged := strings.Contains(buf.String(), "level=WARN"); logged == silent {
+			t.Errorf("silent=%v: log %q", silent, buf)
+		}
+	}
+}
