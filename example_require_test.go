@@ -46,8 +46,8 @@ func ExampleAuthenticator_Require() {
 	// POST 403 {"error":{"code":"forbidden","message":"the API key lacks a required scope"}}
 }
 
-// Frameworks with their own handler types authenticate with Authenticate,
-// check scopes with Key.Require and answer refusals with Fail, so they get
+// Frameworks with their own handler types authenticate and check scopes
+// with Scoped(...).Authenticate and answer refusals with Fail, so they get
 // the same answers as the net/http middleware.
 func ExampleAuthenticator_Fail() {
 	ctx := context.Background()
@@ -64,12 +64,9 @@ func ExampleAuthenticator_Fail() {
 		log.Fatal(err)
 	}
 	// handle is what a framework's handler would do with its request and
-	// response writer.
+	// response writer (build the scoped authenticator once per route).
 	handle := func(w http.ResponseWriter, r *http.Request, scope string) {
-		k, err := auth.Authenticate(r)
-		if err == nil {
-			err = k.Require(scope)
-		}
+		_, err := auth.Scoped(scope).Authenticate(r)
 		if err != nil {
 			auth.Fail(w, r, err)
 			return

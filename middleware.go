@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 )
 
 // Authenticator is the HTTP side of a Manager: its Middleware identifies
@@ -34,7 +35,9 @@ type Authenticator struct {
 	trusted    []netip.Prefix
 	usage      *UsageTracker
 	clientName func(*http.Request) string
-	throttle   *FailureThrottle // WithFailureThrottle (throttle.go)
+	throttle   *FailureThrottle          // WithFailureThrottle (throttle.go)
+	cost       func(*http.Request) int64 // WithCost (middleware_controls.go)
+	scopes     []string                  // set by Protect on its copy
 }
 
 // MiddlewareOption configures an Authenticator. Options are validated once,
@@ -186,7 +189,11 @@ func WithClientName(f func(*http.Request) string) MiddlewareOption {
 // request context (see FromContext). A request without credentials is
 // refused with ErrNoCredentials (401), or passed on without a key in
 // optional mode; a bad credential is refused (401 invalid_token); a store
-// failure is refused (503), never passed on.
+// failure is refused (503), never passed on. The key's controls are
+// enforced after its state (see Manager.VerifyRequest): the IP allowlist
+// against ClientIP (403), then the rate limits and credits with the cost of
+// WithCost (429). Use Scoped or Protect so that scopes are checked before
+// anything is spent.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		k, err := a.Authenticate(r)
@@ -206,7 +213,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 // success, records the use with the usage tracker. It is the middleware
 // without the HTTP answer, for custom flows (such as trying an operator
 // token first). Errors: ErrNoCredentials, a *ThrottledError (with
-// WithFailureThrottle), or those of Credentials and Manager.Verify.
+// WithFailureThrottle), or those of Credentials and Manager.VerifyRequest.
 func (a *Authenticator) Authenticate(r *http.Request) (*Key, error) {
 	if a.throttle != nil {
 		return a.authenticateThrottled(r)
@@ -225,13 +232,19 @@ func (a *Authenticator) authenticate(r *http.Request) (*Key, error) {
 		return nil, err
 	}
 	var k *Key
+	var now time.Time
 	if selector != "" {
-		k, err = a.m.verifySelector(r.Context(), tok, selector) // already parsed
+		k, now, err = a.m.verifySelector(r.Context(), tok, selector) // already parsed
 	} else {
-		k, err = a.m.Verify(r.Context(), tok)
+		k, now, err = a.m.verifyToken(r.Context(), tok)
 	}
 	if err != nil {
-		return nil, err // Verify logged the reason
+		return nil, err // verifyToken logged the reason
+	}
+	if len(a.scopes) > 0 || hasControls(k) {
+		if err := a.controls(r, k, now); err != nil {
+			return nil, err
+		}
 	}
 	if a.usage != nil {
 		var client string

@@ -140,3 +140,27 @@ func TestKeyRequire(t *testing.T) {
 		t.Error("a key without scopes granted jobs:read")
 	}
 }
+
+// Require checks scopes before a key's credits are spent: requests
+// refused for their scopes leave the credit for an allowed one.
+func TestRequireSpendsNothingOnScopeRefusal(t *testing.T) {
+	f := newFixture(t)
+	tok := f.create(t, "ws", apikey.CreateParams{Scopes: []string{"a:read"}, Credits: &apikey.Credits{Remaining: 1}}).Token.Reveal()
+	auth, err := apikey.NewAuthenticator(f.m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok := http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})
+	write, read := auth.Require("b:write")(ok), auth.Require("a:read")(ok)
+	for range 3 {
+		if rec := serve(write, bearer(tok)); rec.Code != http.StatusForbidden {
+			t.Fatalf("b:write: %d, want 403", rec.Code)
+		}
+	}
+	if rec := serve(read, bearer(tok)); rec.Code != http.StatusOK {
+		t.Fatalf("a:read with the credit left: %d, want 200", rec.Code)
+	}
+	if rec := serve(read, bearer(tok)); rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("a:read with no credit left: %d, want 429", rec.Code)
+	}
+}

@@ -47,7 +47,7 @@ func TestMissingTableSaysMigrate(t *testing.T) {
 			check("Get", err)
 			_, err = s.List(ctx, "acme", apikey.ListOptions{})
 			check("List", err)
-			_, err = s.RevokeAll(ctx, "acme", base)
+			_, _, err = s.RevokeAll(ctx, "acme", base)
 			check("RevokeAll", err)
 			_, err = s.LastChange(ctx)
 			check("LastChange", err)

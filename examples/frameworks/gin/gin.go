@@ -1,6 +1,6 @@
 // Package gin shows apikey with gin-gonic/gin: a gin.HandlerFunc
-// authenticates with Authenticator.Authenticate, checks scopes with
-// Key.Require and answers refusals with Authenticator.Fail, so gin routes
+// authenticates and checks scopes with Authenticator.Scoped(...).Authenticate
+// and answers refusals with Authenticator.Fail, so gin routes
 // get the same answers (status, WWW-Authenticate, JSON body, custom error
 // handler) as net/http ones.
 package gin
@@ -17,11 +17,9 @@ import (
 // one of scopes. The key goes into the request context (apikey.FromContext
 // reads it, in gin handlers through c.Request.Context()).
 func Require(auth *apikey.Authenticator, scopes ...string) gin.HandlerFunc {
+	scoped := auth.Scoped(scopes...) // scopes checked before rate limits and credits are spent
 	return func(c *gin.Context) {
-		k, err := auth.Authenticate(c.Request)
-		if err == nil {
-			err = k.Require(scopes...)
-		}
+		k, err := scoped.Authenticate(c.Request)
 		if err != nil {
 			auth.Fail(c.Writer, c.Request, err)
 			c.Abort()
