@@ -146,8 +146,8 @@ func TestOtherPrefixAndEnvironment(t *testing.T) {
 	cases := []struct {
 		name, token, reason, logged string
 	}{
-		{"other prefix", mint(apikey.WithPrefix("abc")), "other_prefix", "token_prefix=abc"},
-		{"other environment", mint(apikey.WithPrefix("pgk"), apikey.WithEnvironments("dev")), "other_environment", "token_env=dev"},
+		{"other prefix", mint(apikey.WithPrefix("abc")), "other_prefix", "other_prefix"},
+		{"other environment", mint(apikey.WithPrefix("pgk"), apikey.WithEnvironments("dev")), "other_environment", "other_environment"},
 		{"typo", typo, "malformed", "reason=malformed"},
 	}
 	auth, err := apikey.NewAuthenticator(f.m)

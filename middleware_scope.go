@@ -27,6 +27,7 @@ func (a *Authenticator) require(need []string, anyOf bool) func(http.Handler) ht
 			k, ok := FromContext(r.Context())
 			if !ok {
 				a.debug(r, "apikey: no verified key in context (anonymous request, or scope check placed before the authenticator)")
+				a.refused(r, ErrNoCredentials)
 				a.onError(w, r, ErrNoCredentials)
 				return
 			}

@@ -32,6 +32,8 @@ type config struct {
 	legacy   []LegacyScheme        // WithLegacyImport (legacy.go)
 	cache    *CacheOptions         // nil: no verification cache
 	publish  InvalidationPublisher // nil: none
+	metrics  Metrics               // WithMetrics (metrics.go); nil: none
+	failLog  time.Duration         // WithFailureLogInterval (faillog.go)
 	// testEntropy replaces crypto/rand for tokens and IDs (WithTestEntropy).
 	testEntropy io.Reader
 	// Key controls (ratelimit_options.go, credits_lease.go).
@@ -49,6 +51,7 @@ func defaultConfig() config {
 		logger:       defaultLogger,
 		defaultGrace: time.Hour,
 		maxGrace:     30 * 24 * time.Hour,
+		failLog:      DefaultFailureLogInterval,
 		creditLease:  DefaultCreditLease,
 	}
 }

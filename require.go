@@ -38,6 +38,7 @@ func (a *Authenticator) checkScopes(r *http.Request, k *Key, need []string, anyO
 	}
 	a.debug(r, "apikey: insufficient scope", append(keyAttrs(k),
 		slog.Any("needed", need), slog.Bool("any", anyOf))...)
+	a.refused(r, ErrInsufficientScope)
 	return &ScopeError{Scopes: slices.Clone(need), Any: anyOf}
 }
 

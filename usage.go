@@ -42,6 +42,7 @@ type UsageTracker struct {
 	maxPending int64
 	batchSize  int
 	logger     *slog.Logger
+	metrics    Metrics // WithUsageMetrics; nil: none
 
 	shards  [usageShards]usageShard
 	pending atomic.Int64
@@ -124,6 +125,20 @@ func WithUsageLogger(l *slog.Logger) UsageOption {
 	}
 }
 
+// WithUsageMetrics reports the tracker's records written, failed flushes
+// and dropped uses to mx (usually the Metrics given to the Manager with
+// WithMetrics). Nil, the default, reports nothing.
+func WithUsageMetrics(mx Metrics) UsageOption {
+	return func(t *UsageTracker) error { t.metrics = mx; return nil }
+}
+
+// count reports n events c to the tracker's Metrics, if any.
+func (t *UsageTracker) count(ctx context.Context, c Counter, n int64) {
+	if t.metrics != nil {
+		t.metrics.Count(ctx, c, n)
+	}
+}
+
 // NewUsageTracker returns a tracker writing to store. It starts no
 // goroutine.
 func NewUsageTracker(store Store, opts ...UsageOption) (*UsageTracker, error) {
@@ -202,6 +217,7 @@ func (t *UsageTracker) merge(keyID string, e usageEntry) bool {
 	if t.pending.Add(1) > t.maxPending {
 		t.pending.Add(-1)
 		t.dropped.Add(1)
+		t.count(context.Background(), CounterUsageDropped, 1)
 		return false
 	}
 	e.ip, e.client = strings.Clone(e.ip), strings.Clone(e.client)
@@ -240,6 +256,7 @@ func (t *UsageTracker) Flush(ctx context.Context) error {
 			// Put this batch and the untried rest back, forward-only: a
 			// newer use recorded meanwhile wins.
 			t.failures.Add(1)
+			t.count(ctx, CounterUsageFlushFailures, 1)
 			for _, u := range batch {
 				t.merge(u.KeyID, usageEntry{at: u.At, ip: u.IP, client: u.Client})
 			}
@@ -249,6 +266,7 @@ func (t *UsageTracker) Flush(ctx context.Context) error {
 		}
 		t.writes.Add(1)
 		t.records.Add(uint64(n))
+		t.count(ctx, CounterUsageRecords, int64(n))
 		batch = batch[n:]
 	}
 	return nil
