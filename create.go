@@ -182,7 +182,17 @@ func (m *Manager) newKey(p CreateParams, now time.Time) (*Key, error) {
 
 // mint draws a token for k and sets its lookup, display prefix and hash.
 func (m *Manager) mint(k *Key) (string, error) {
-	token, selector, err := newToken(m.cfg.prefix, k.Environment)
+	var (
+		token, selector string
+		err             error
+	)
+	if src := m.cfg.testEntropy; src != nil {
+		m.idMu.Lock() // the reader is shared with newID
+		token, selector, err = newToken(m.cfg.prefix, k.Environment, src)
+		m.idMu.Unlock()
+	} else {
+		token, selector, err = newToken(m.cfg.prefix, k.Environment, nil)
+	}
 	if err != nil {
 		return "", fmt.Errorf("apikey: reading randomness: %w", err)
 	}

@@ -17,12 +17,20 @@
 //	issued, err := m.Create(ctx, apikey.CreateParams{Tenant: "ws_1", Name: "CI", Scopes: []string{"jobs:read"}})
 //	fmt.Println(issued.Token.Reveal())
 //
-//	// Protect HTTP routes: RFC 6750 answers, scopes, last-used tracking.
+//	// Protect HTTP routes: authentication and scopes in one wrapper,
+//	// RFC 6750 answers (401, 403, 503 when the store is down).
 //	auth, err := apikey.NewAuthenticator(m)
-//	mux.Handle("GET /jobs", auth.Middleware(auth.RequireAll("jobs:read")(listJobs)))
+//	mux.Handle("GET /jobs", auth.Require("jobs:read")(listJobs))
 //
 //	// In a handler: the verified key.
 //	key, _ := apikey.FromContext(r.Context())
+//
+//	// Optional, last-used tracking (time, IP, client; one write per key per
+//	// interval): build the authenticator with a started tracker instead.
+//	usage, err := apikey.NewUsageTracker(store)
+//	err = usage.Start(ctx)
+//	defer usage.Close(ctx) // after the HTTP server has stopped
+//	auth, err = apikey.NewAuthenticator(m, apikey.WithUsageTracker(usage))
 //
 //	// Rotate with a one-hour grace, revoke one, revoke all.
 //	rot, err := m.Rotate(ctx, "ws_1", issued.Key.ID, time.Hour)
@@ -30,7 +38,25 @@
 //	_, err = m.RevokeAll(ctx, "ws_1")
 //
 // The package examples (Example, ExampleManager_Rotate,
-// ExampleAuthenticator_RequireAll, ...) are complete programs.
+// ExampleAuthenticator_Require, ...) are complete programs. With gin, echo
+// and other frameworks that have their own handler types, use
+// Scoped(...).Authenticate, Key.Require and Authenticator.Fail (the
+// configured error answer); examples/frameworks in the repository runs chi, gin and echo.
+// For your own tests, package apikeytest gives a manager with a manual
+// clock and deterministic tokens.
+//
+// # Logging and failing loudly
+//
+// Without WithLogger, the Manager (and a UsageTracker without
+// WithUsageLogger) logs warnings and errors to slog.Default() and nothing
+// below: a store failure during a verify, a failed re-hash or usage flush.
+// WithLogger(nil) silences it. A refused token is logged at debug level
+// with its reason ("malformed", "other_prefix", "other_environment" for a
+// well-formed token of another issuer or a test key sent to live,
+// "not_found", ...), never with the token. New refuses contradictory
+// options (WithDefaultLifetime above WithMaxLifetime, WithDefaultLifetime
+// with WithDefaultExpiry, negative durations) with an error naming them,
+// and sqlstore says to run Migrate when its tables are missing.
 //
 // # Tokens
 //
@@ -78,7 +104,7 @@
 //
 // Scopes are "resource:action" strings; "resource:*" and "*" grant more
 // only when granted explicitly, and an empty set grants nothing. HasAll,
-// HasAny and the RequireAll / RequireAny middleware check them; CanGrant
+// HasAny, Key.Require and the Require / RequireAll / RequireAny middleware check them; CanGrant
 // stops a key that manages keys from granting scopes it does not hold.
 //
 // # Caching and several processes

@@ -47,6 +47,10 @@ func Reason(err error) string {
 	switch {
 	case err == nil:
 		return ""
+	case errors.Is(err, errOtherPrefix):
+		return "other_prefix"
+	case errors.Is(err, errOtherEnv):
+		return "other_environment"
 	case errors.Is(err, ErrMalformed):
 		return "malformed"
 	case errors.Is(err, ErrStoreUnavailable):

@@ -32,7 +32,9 @@ type Event struct {
 	KeyID  string
 	Prefix string
 	Tenant string
-	// Reason is set on EventVerifyFailed: "malformed", "not_found",
+	// Reason is set on EventVerifyFailed: "malformed", "other_prefix" or
+	// "other_environment" (a well-formed token this manager does not
+	// accept: another issuer's, or a test key sent to live), "not_found",
 	// "mismatch" (a known selector with a wrong secret), "revoked",
 	// "expired", "grace_ended", "not_yet_valid", "store_unavailable", and
 	// for the key controls "disabled", "ip_not_allowed", "insufficient_scope",

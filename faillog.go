@@ -86,7 +86,7 @@ func (m *Manager) logFailure(ctx context.Context, o Outcome, k *Key, err error) 
 		level = levelDebug
 	}
 	attrs := make([]slog.Attr, 0, 6)
-	attrs = append(attrs, slog.String("reason", o.String()))
+	attrs = append(attrs, slog.String("reason", failReason(o, err)))
 	if sampled {
 		attrs = append(attrs, slog.Int64("suppressed", suppressed))
 	}

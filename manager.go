@@ -70,6 +70,9 @@ func New(store Store, opts ...Option) (*Manager, error) {
 			return nil, err
 		}
 	}
+	if err := cfg.checkConfig(); err != nil {
+		return nil, err
+	}
 	if err := checkRoles(&cfg); err != nil {
 		return nil, err
 	}
@@ -109,6 +112,10 @@ func New(store Store, opts ...Option) (*Manager, error) {
 		if _, wall := cfg.clock.(*wallClock); wall {
 			m.wallLimiter = ml
 		}
+	}
+	if cfg.testEntropy != nil {
+		m.entropy = ulid.Monotonic(cfg.testEntropy, 0)
+		cfg.logger.Warn("apikey: WithTestEntropy is set: tokens are predictable; never use it in production")
 	}
 	if s, ok := store.(SharedLookupStore); ok && s.SharedStore() == store {
 		m.readLookup = s.GetByLookupShared

@@ -1,7 +1,6 @@
 package apikey
 
 import (
-	"log/slog"
 	"net/http"
 	"slices"
 )
@@ -11,7 +10,7 @@ import (
 // no scopes, any verified key). Place it after Middleware: with no verified
 // key in the context it fails closed with ErrNoCredentials (401). A key
 // lacking a scope gets a *ScopeError (403 insufficient_scope naming all of
-// scopes).
+// scopes). Require does both steps in one.
 func (a *Authenticator) RequireAll(scopes ...string) func(http.Handler) http.Handler {
 	return a.require(slices.Clone(scopes), false)
 }
@@ -32,14 +31,8 @@ func (a *Authenticator) require(need []string, anyOf bool) func(http.Handler) ht
 				a.onError(w, r, ErrNoCredentials)
 				return
 			}
-			if anyOf && !HasAny(k.Scopes, need...) || !anyOf && !HasAll(k.Scopes, need...) {
-				a.debug(r, "apikey: insufficient scope", append(keyAttrs(k),
-					slog.Any("needed", need), slog.Bool("any", anyOf))...)
-				a.refused(r, ErrInsufficientScope)
-				if a.usage != nil {
-					a.usage.Count(k.ID, a.m.Now(), OutcomeInsufficientScope.String(), 1)
-				}
-				a.onError(w, r, &ScopeError{Scopes: slices.Clone(need), Any: anyOf})
+			if err := a.checkScopes(r, k, need, anyOf); err != nil {
+				a.onError(w, r, err)
 				return
 			}
 			next.ServeHTTP(w, r)

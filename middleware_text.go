@@ -27,3 +27,53 @@ func printableASCII(s string) bool {
 	}
 	return true
 }
+
+// parseBearer parses an Authorization value. bearer is false (and err nil)
+// when the scheme is not Bearer. It looks at no more than the scheme before
+// deciding, and at no more than 256 token bytes after.
+func parseBearer(v string) (token string, bearer bool, err error) {
+	const scheme = "Bearer"
+	if len(v) < len(scheme) || !strings.EqualFold(v[:len(scheme)], scheme) {
+		return "", false, nil
+	}
+	if len(v) > len(scheme) && isTchar(v[len(scheme)]) {
+		return "", false, nil // a longer scheme name, such as "Bearerish"
+	}
+	rest := v[len(scheme):]
+	if rest == "" || rest == " " {
+		return "", true, errEmptyToken
+	}
+	if rest[0] != ' ' {
+		return "", true, errTokenChars
+	}
+	return rest[1:], true, nil // the caller checks the token's syntax
+}
+
+// syntaxCheck checks a presented token against RFC 6750's b64token syntax
+// (1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=") and the
+// token length bound, rejecting oversize values before scanning them.
+func syntaxCheck(t string) error {
+	switch {
+	case t == "":
+		return errEmptyToken
+	case len(t) > maxTokenLen:
+		return errLongToken
+	}
+	i := 0
+	for ; i < len(t); i++ {
+		c := t[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' ||
+			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/') {
+			break
+		}
+	}
+	if i == 0 {
+		return errTokenChars
+	}
+	for ; i < len(t); i++ {
+		if t[i] != '=' {
+			return errTokenChars
+		}
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package apikey
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"time"
 )
@@ -20,9 +21,12 @@ type config struct {
 	hook          EventHook
 	catalog       *Catalog
 	defaultExpiry func(created time.Time) time.Time
-	maxLifetime   time.Duration
-	defaultGrace  time.Duration
-	maxGrace      time.Duration
+	// defaultLifetime is WithDefaultLifetime's; New turns it into
+	// defaultExpiry after refusing contradictions (checkConfig).
+	defaultLifetime time.Duration
+	maxLifetime     time.Duration
+	defaultGrace    time.Duration
+	maxGrace        time.Duration
 	// webhooks checks webhook URLs and seals their secrets (WithWebhooks).
 	webhooks Webhooks
 	legacy   []LegacyScheme        // WithLegacyImport (legacy.go)
@@ -30,6 +34,8 @@ type config struct {
 	publish  InvalidationPublisher // nil: none
 	metrics  Metrics               // WithMetrics (metrics.go); nil: none
 	failLog  time.Duration         // WithFailureLogInterval (faillog.go)
+	// testEntropy replaces crypto/rand for tokens and IDs (WithTestEntropy).
+	testEntropy io.Reader
 	// Key controls (ratelimit_options.go, credits_lease.go).
 	limiter         RateLimiter // nil: an in-process MemoryLimiter
 	limiterFailOpen bool
@@ -43,7 +49,7 @@ func defaultConfig() config {
 		envs:         []string{"live"},
 		hashers:      map[string]Hasher{},
 		clock:        &wallClock{}, // SystemClock with one clock read instead of two
-		logger:       slog.New(slog.DiscardHandler),
+		logger:       defaultLogger,
 		defaultGrace: time.Hour,
 		maxGrace:     30 * 24 * time.Hour,
 		failLog:      DefaultFailureLogInterval,
@@ -146,12 +152,17 @@ func WithClock(clock Clock) Option {
 }
 
 // WithLogger sets the logger. The library never logs a token or secret;
-// failures are logged with the display prefix and a reason.
+// failures are logged with the display prefix and a reason. Without this
+// option, warnings and errors (a store failure during a verify, a failed
+// re-hash or usage flush, ...) go to slog.Default() and lower levels are
+// dropped; WithLogger(nil), like a logger on slog.DiscardHandler, logs
+// nothing at all.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) error {
-		if l != nil {
-			c.logger = l
+		if l == nil {
+			l = slog.New(slog.DiscardHandler)
 		}
+		c.logger = l
 		return nil
 	}
 }
@@ -174,26 +185,27 @@ func WithScopeCatalog(scopes ...string) Option {
 }
 
 // WithDefaultLifetime makes keys created without an expiry expire d after
-// creation. Zero (the default) means such keys never expire.
+// creation. Zero (the default) means such keys never expire. New refuses
+// it together with WithDefaultExpiry, and above WithMaxLifetime.
 func WithDefaultLifetime(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {
-			return fmt.Errorf("%w: negative default lifetime", ErrInvalid)
+			return fmt.Errorf("%w: WithDefaultLifetime(%v) is negative", ErrInvalid, d)
 		}
-		if d == 0 {
-			c.defaultExpiry = nil
-			return nil
-		}
-		c.defaultExpiry = func(t time.Time) time.Time { return t.Add(d) }
+		c.defaultLifetime = d
 		return nil
 	}
 }
 
 // WithDefaultExpiry computes the expiry of keys created without one from
 // their creation time, for calendar rules such as
-// func(t time.Time) time.Time { return t.AddDate(2, 0, 0) }.
+// func(t time.Time) time.Time { return t.AddDate(2, 0, 0) }. New refuses
+// it together with WithDefaultLifetime (one default, not two).
 func WithDefaultExpiry(f func(created time.Time) time.Time) Option {
-	return func(c *config) error { c.defaultExpiry = f; return nil }
+	return func(c *config) error {
+		c.defaultExpiry = f
+		return nil
+	}
 }
 
 // WithMaxLifetime refuses keys whose expiry is more than d after creation,
@@ -202,7 +214,7 @@ func WithDefaultExpiry(f func(created time.Time) time.Time) Option {
 func WithMaxLifetime(d time.Duration) Option {
 	return func(c *config) error {
 		if d < 0 {
-			return fmt.Errorf("%w: negative max lifetime", ErrInvalid)
+			return fmt.Errorf("%w: WithMaxLifetime(%v) is negative", ErrInvalid, d)
 		}
 		c.maxLifetime = d
 		return nil
@@ -215,9 +227,24 @@ func WithMaxLifetime(d time.Duration) Option {
 func WithGrace(def, max time.Duration) Option {
 	return func(c *config) error {
 		if def < 0 || max < 0 || def > max {
-			return fmt.Errorf("%w: grace default %v must be between 0 and max %v", ErrInvalid, def, max)
+			return fmt.Errorf("%w: WithGrace(%v, %v): the default grace must be between 0 and the maximum", ErrInvalid, def, max)
 		}
 		c.defaultGrace, c.maxGrace = def, max
 		return nil
 	}
+}
+
+// checkConfig refuses options that contradict each other, whatever their
+// order, naming both, and derives what depends on several of them.
+func (c *config) checkConfig() error {
+	switch {
+	case c.defaultLifetime > 0 && c.defaultExpiry != nil:
+		return fmt.Errorf("%w: WithDefaultLifetime(%v) and WithDefaultExpiry both set a default expiry; use one", ErrInvalid, c.defaultLifetime)
+	case c.maxLifetime > 0 && c.defaultLifetime > c.maxLifetime:
+		return fmt.Errorf("%w: WithDefaultLifetime(%v) is above WithMaxLifetime(%v)", ErrInvalid, c.defaultLifetime, c.maxLifetime)
+	}
+	if d := c.defaultLifetime; d > 0 {
+		c.defaultExpiry = func(t time.Time) time.Time { return t.Add(d) }
+	}
+	return nil
 }

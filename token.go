@@ -3,6 +3,7 @@ package apikey
 import (
 	"crypto/rand"
 	"hash/crc32"
+	"io"
 	"regexp"
 	"strings"
 )
@@ -120,11 +121,16 @@ func isAlnum(s string) bool {
 	return true
 }
 
-// newToken draws a fresh token for prefix and env from crypto/rand and
-// returns it with its selector.
-func newToken(prefix, env string) (token, selector string, err error) {
+// newToken draws a fresh token for prefix and env from crypto/rand (or
+// from src, when not nil: WithTestEntropy) and returns it with its selector.
+func newToken(prefix, env string, src io.Reader) (token, selector string, err error) {
 	var raw [selectorBytes + secretBytes]byte
-	if _, err := rand.Read(raw[:]); err != nil {
+	if src != nil {
+		_, err = io.ReadFull(src, raw[:])
+	} else {
+		_, err = rand.Read(raw[:])
+	}
+	if err != nil {
 		return "", "", err
 	}
 	b := make([]byte, 0, len(prefix)+len(env)+2+bodyLen)

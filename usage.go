@@ -118,12 +118,15 @@ func WithUsageBatchSize(n int) UsageOption {
 	}
 }
 
-// WithUsageLogger sets the logger for flush failures (default: none).
+// WithUsageLogger sets the logger for flush failures. Without it they go
+// to slog.Default() at WARN (as a Manager's warnings do without
+// WithLogger); WithUsageLogger(nil) silences them.
 func WithUsageLogger(l *slog.Logger) UsageOption {
 	return func(t *UsageTracker) error {
-		if l != nil {
-			t.logger = l
+		if l == nil {
+			l = slog.New(slog.DiscardHandler)
 		}
+		t.logger = l
 		return nil
 	}
 }
@@ -153,7 +156,7 @@ func NewUsageTracker(store Store, opts ...UsageOption) (*UsageTracker, error) {
 		interval:   DefaultUsageInterval,
 		maxPending: DefaultUsageMaxPending,
 		batchSize:  defaultUsageBatch,
-		logger:     slog.New(slog.DiscardHandler),
+		logger:     defaultLogger,
 	}
 	for _, o := range opts {
 		if err := o(t); err != nil {

@@ -3,6 +3,7 @@ package apikey
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 )
@@ -62,7 +63,7 @@ func (m *Manager) verifyToken(ctx context.Context, token string, r *verifyRun) (
 		selector, ok = m.legacyLookup(token)
 	}
 	if !ok {
-		return nil, time.Time{}, m.verifyFailed(ctx, r, ErrMalformed, OutcomeMalformed, nil)
+		return nil, time.Time{}, m.verifyFailed(ctx, r, m.malformedErr(split, prefix), OutcomeMalformed, nil)
 	}
 	return m.verifySelector(ctx, token, selector, r)
 }
@@ -148,7 +149,7 @@ func (m *Manager) verifyFailed(ctx context.Context, r *verifyRun, err error, o O
 	r.Outcome = o
 	m.logFailure(ctx, o, k, err)
 	if m.cfg.hook != nil {
-		e := Event{Kind: EventVerifyFailed, At: m.Now(), Reason: o.String()}
+		e := Event{Kind: EventVerifyFailed, At: m.Now(), Reason: failReason(o, err)}
 		if k != nil {
 			e.KeyID, e.Prefix, e.Tenant = k.ID, k.Prefix, k.Tenant
 		}
@@ -180,4 +181,38 @@ func (m *Manager) rehash(ctx context.Context, k *Key, token string) *Key {
 	m.count(ctx, CounterRehashed, 1)
 	m.emit(ctx, Event{Kind: EventRehashed, At: m.Now(), KeyID: k.ID, Prefix: k.Prefix, Tenant: k.Tenant})
 	return &up
+}
+
+// Errors of a well-formed token (shape and checksum right) that this
+// manager does not accept: another issuer's prefix, or an environment it
+// does not list (a test key sent to a live deployment). They wrap
+// ErrMalformed, so callers and HTTP clients see a malformed token; logs,
+// audit events and Reason say which.
+var (
+	errOtherPrefix = fmt.Errorf("%w: token of another prefix", ErrMalformed)
+	errOtherEnv    = fmt.Errorf("%w: token of another environment", ErrMalformed)
+)
+
+// malformedErr is the error of a token Verify refuses before any store
+// read. It runs only on that failure path: a well-formed token (split) of
+// another prefix or environment gets its own error, anything else
+// ErrMalformed.
+func (m *Manager) malformedErr(split bool, prefix string) error {
+	switch {
+	case !split:
+		return ErrMalformed
+	case prefix != m.cfg.prefix:
+		return errOtherPrefix
+	}
+	return errOtherEnv
+}
+
+// failReason is the reason logs and audit events give for a failed
+// verification: the outcome's name, or for a malformed token Reason(err)
+// ("other_prefix", "other_environment" or "malformed").
+func failReason(o Outcome, err error) string {
+	if o == OutcomeMalformed && err != nil {
+		return Reason(err)
+	}
+	return o.String()
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/internal/storeerr"
 	"github.com/apikit/apikey/internal/worker"
 )
 
@@ -250,7 +251,7 @@ func (f *Follower) poll(ctx context.Context) (int, error) {
 			return applied, f.position(ctx)
 		}
 		if err != nil {
-			return applied, storeErr("changes", err)
+			return applied, storeerr.Wrap("changes", err)
 		}
 		if len(cs) > 0 {
 			lookups := make([]string, len(cs))
@@ -274,7 +275,7 @@ func (f *Follower) poll(ctx context.Context) (int, error) {
 func (f *Follower) position(ctx context.Context) error {
 	n, err := f.m.Store().LastChange(ctx)
 	if err != nil {
-		return storeErr("last change", err)
+		return storeerr.Wrap("last change", err)
 	}
 	f.pos, f.positioned = n, true
 	f.m.InvalidateAll()
@@ -335,17 +336,6 @@ func (f *Follower) record(ctx context.Context, applied int, err error) {
 	if f.onFail != nil {
 		f.onFail(ctx, err)
 	}
-}
-
-// storeErr wraps a store failure as the Manager does: sentinel errors pass
-// through, anything else becomes apikey.ErrStoreUnavailable.
-func storeErr(op string, err error) error {
-	for _, e := range []error{apikey.ErrNotFound, apikey.ErrConflict, apikey.ErrAlreadyExists, apikey.ErrInvalid, apikey.ErrChangesTrimmed} {
-		if errors.Is(err, e) {
-			return err
-		}
-	}
-	return fmt.Errorf("%w: %s: %w", apikey.ErrStoreUnavailable, op, err)
 }
 
 // count reports n events c to the Manager's Metrics (apikey.WithMetrics),

@@ -2,13 +2,14 @@ package rotation
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/internal/keylog"
+	"github.com/apikit/apikey/internal/storeerr"
 	"github.com/apikit/apikey/internal/worker"
 )
 
@@ -219,7 +220,7 @@ func (s *Scheduler) RunOnce(ctx context.Context) (Report, error) {
 	}
 	due, err := s.m.Store().DueForRotation(ctx, s.m.Now(), s.batch)
 	if err != nil {
-		return rep, storeErr("due for rotation", err)
+		return rep, storeerr.Wrap("due for rotation", err)
 	}
 	for _, k := range due {
 		if ctx.Err() != nil {
@@ -248,7 +249,7 @@ func (s *Scheduler) rotateOne(ctx context.Context, old *apikey.Key) Result {
 		ok, err := store.ClaimRotation(ctx, old.ID, old.NextRotationAt, time.Time{})
 		switch {
 		case err != nil:
-			return s.failed(ctx, res, storeErr("claim rotation", err))
+			return s.failed(ctx, res, storeerr.Wrap("claim rotation", err))
 		case !ok:
 			res.Status = ClaimedElsewhere
 			return res
@@ -257,7 +258,7 @@ func (s *Scheduler) rotateOne(ctx context.Context, old *apikey.Key) Result {
 		delete(s.attempts, old.ID)
 		s.mu.Unlock()
 		m.Logger().LogAttrs(ctx, slog.LevelWarn, "apikey: scheduled rotation cancelled",
-			append(keyAttrs(old), slog.String("reason", why))...)
+			append(keylog.Attrs(old), slog.String("reason", why))...)
 		res.Status = Unscheduled
 		return res
 	}
@@ -265,7 +266,7 @@ func (s *Scheduler) rotateOne(ctx context.Context, old *apikey.Key) Result {
 	ok, err := store.ClaimRotation(ctx, old.ID, old.NextRotationAt, lease)
 	switch {
 	case err != nil:
-		return s.failed(ctx, res, storeErr("claim rotation", err))
+		return s.failed(ctx, res, storeerr.Wrap("claim rotation", err))
 	case !ok:
 		res.Status = ClaimedElsewhere
 		return res
@@ -336,22 +337,6 @@ func (s *Scheduler) failed(ctx context.Context, res Result, cause error) Result 
 	s.mu.Unlock()
 	s.m.Logger().LogAttrs(ctx, slog.LevelWarn, "apikey: scheduled rotation failed", append(attrs, slog.Int("attempt", n))...)
 	return res
-}
-
-// keyAttrs are the log attributes of a key: never secret material.
-func keyAttrs(k *apikey.Key) []slog.Attr {
-	return []slog.Attr{slog.String("key_id", k.ID), slog.String("prefix", k.Prefix), slog.String("tenant", k.Tenant)}
-}
-
-// storeErr wraps a store failure as the manager does: sentinel errors pass
-// through, anything else becomes apikey.ErrStoreUnavailable.
-func storeErr(op string, err error) error {
-	for _, e := range []error{apikey.ErrNotFound, apikey.ErrConflict, apikey.ErrAlreadyExists, apikey.ErrInvalid} {
-		if errors.Is(err, e) {
-			return err
-		}
-	}
-	return fmt.Errorf("%w: %s: %w", apikey.ErrStoreUnavailable, op, err)
 }
 
 // retryDelay is the claim lease of a key, which is also when it is retried

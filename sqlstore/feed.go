@@ -56,7 +56,7 @@ func (s *Store) Changes(ctx context.Context, after int64, limit int) ([]apikey.C
 	}
 	rows, err := s.db.QueryContext(ctx, s.q.changes, after, limit)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: changes: %w", err)
+		return nil, fmt.Errorf("sqlstore: changes: %w", s.hint(err))
 	}
 	defer rows.Close()
 	var out []apikey.Change
@@ -64,13 +64,13 @@ func (s *Store) Changes(ctx context.Context, after int64, limit int) ([]apikey.C
 		var c apikey.Change
 		var kind string
 		if err := rows.Scan(&c.Seq, &c.KeyID, &c.Lookup, &c.Tenant, &kind, timeCol{&c.At}); err != nil {
-			return nil, fmt.Errorf("sqlstore: changes: %w", err)
+			return nil, fmt.Errorf("sqlstore: changes: %w", s.hint(err))
 		}
 		c.Kind = apikey.ChangeKind(kind)
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlstore: changes: %w", err)
+		return nil, fmt.Errorf("sqlstore: changes: %w", s.hint(err))
 	}
 	rows.Close()
 	var trimmed int64
@@ -79,7 +79,7 @@ func (s *Store) Changes(ctx context.Context, after int64, limit int) ([]apikey.C
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, errMetaMissing
 	case err != nil:
-		return nil, fmt.Errorf("sqlstore: changes: %w", err)
+		return nil, fmt.Errorf("sqlstore: changes: %w", s.hint(err))
 	case after < trimmed:
 		return nil, fmt.Errorf("%w: entries up to %d were purged", apikey.ErrChangesTrimmed, trimmed)
 	}
@@ -91,7 +91,7 @@ func (s *Store) Changes(ctx context.Context, after int64, limit int) ([]apikey.C
 func (s *Store) LastChange(ctx context.Context) (int64, error) {
 	var n int64
 	if err := s.db.QueryRowContext(ctx, s.q.lastChange).Scan(&n); err != nil {
-		return 0, fmt.Errorf("sqlstore: last change: %w", err)
+		return 0, fmt.Errorf("sqlstore: last change: %w", s.hint(err))
 	}
 	return n, nil
 }

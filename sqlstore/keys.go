@@ -19,7 +19,7 @@ func (s *Store) Create(ctx context.Context, k *apikey.Key) error {
 	}
 	args, err := s.keyArgs(k)
 	if err != nil {
-		return fmt.Errorf("sqlstore: create %s: %w", k.ID, err)
+		return fmt.Errorf("sqlstore: create %s: %w", k.ID, s.hint(err))
 	}
 	if _, err := s.db.ExecContext(ctx, s.q.insertKey, args...); err != nil {
 		return s.insertFailed(ctx, "create", k, err)
@@ -36,7 +36,7 @@ func (s *Store) insertFailed(ctx context.Context, op string, k *apikey.Key, err 
 	if n, cerr := count(ctx, s.db, s.q.dupCount, k.ID, k.Lookup); cerr == nil && n > 0 {
 		return fmt.Errorf("%w: key %s or its lookup value", apikey.ErrAlreadyExists, k.ID)
 	}
-	return fmt.Errorf("sqlstore: %s %s: %w", op, k.ID, err)
+	return fmt.Errorf("sqlstore: %s %s: %w", op, k.ID, s.hint(err))
 }
 
 // unstorable reports whether v cannot be in a text column of the dialect:
@@ -53,14 +53,14 @@ func (s *Store) Get(ctx context.Context, id string) (*apikey.Key, error) {
 	}
 	st, err := s.prepared(ctx, s.q.getByID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: get %q: %w", id, err)
+		return nil, fmt.Errorf("sqlstore: get %q: %w", id, s.hint(err))
 	}
 	k, err := scanKey(st.QueryRowContext(ctx, id))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, fmt.Errorf("%w: key %q", apikey.ErrNotFound, id)
 	case err != nil:
-		return nil, fmt.Errorf("sqlstore: get %q: %w", id, err)
+		return nil, fmt.Errorf("sqlstore: get %q: %w", id, s.hint(err))
 	}
 	return k, nil
 }
@@ -72,14 +72,14 @@ func (s *Store) GetByLookup(ctx context.Context, lookup string) (*apikey.Key, er
 	}
 	st, err := s.prepared(ctx, s.q.getByLookup)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: get by lookup: %w", err)
+		return nil, fmt.Errorf("sqlstore: get by lookup: %w", s.hint(err))
 	}
 	k, err := scanKey(st.QueryRowContext(ctx, lookup))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil, apikey.ErrNotFound
 	case err != nil:
-		return nil, fmt.Errorf("sqlstore: get by lookup: %w", err)
+		return nil, fmt.Errorf("sqlstore: get by lookup: %w", s.hint(err))
 	}
 	return k, nil
 }
@@ -135,11 +135,11 @@ func (s *Store) List(ctx context.Context, tenant string, opts apikey.ListOptions
 	}
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return apikey.Page{}, fmt.Errorf("sqlstore: list %q: %w", tenant, err)
+		return apikey.Page{}, fmt.Errorf("sqlstore: list %q: %w", tenant, s.hint(err))
 	}
 	keys, err := scanKeys(rows)
 	if err != nil {
-		return apikey.Page{}, fmt.Errorf("sqlstore: list %q: %w", tenant, err)
+		return apikey.Page{}, fmt.Errorf("sqlstore: list %q: %w", tenant, s.hint(err))
 	}
 	var p apikey.Page
 	if len(keys) > limit {

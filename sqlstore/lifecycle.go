@@ -130,7 +130,7 @@ func (s *Store) Rotate(ctx context.Context, r apikey.Rotation) (*apikey.Key, err
 	if r.Successor != nil {
 		var err error
 		if succArgs, err = s.keyArgs(r.Successor); err != nil {
-			return nil, fmt.Errorf("sqlstore: rotate %s: %w", r.OldID, err)
+			return nil, fmt.Errorf("sqlstore: rotate %s: %w", r.OldID, s.hint(err))
 		}
 	}
 	var out *apikey.Key
@@ -185,14 +185,14 @@ func (s *Store) Update(ctx context.Context, id string, u apikey.Update) (*apikey
 	if u.Scopes != nil {
 		text, err := scopesText(*u.Scopes)
 		if err != nil {
-			return nil, fmt.Errorf("sqlstore: update %q: %w", id, err)
+			return nil, fmt.Errorf("sqlstore: update %q: %w", id, s.hint(err))
 		}
 		scopes = text
 	}
 	if u.Metadata != nil {
 		text, err := metadataText(*u.Metadata)
 		if err != nil {
-			return nil, fmt.Errorf("sqlstore: update %q: %w", id, err)
+			return nil, fmt.Errorf("sqlstore: update %q: %w", id, s.hint(err))
 		}
 		meta = text
 	}

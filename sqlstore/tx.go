@@ -12,14 +12,14 @@ import (
 func (s *Store) inTx(ctx context.Context, op string, fn func(tx *sql.Tx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("sqlstore: %s: begin: %w", op, err)
+		return fmt.Errorf("sqlstore: %s: begin: %w", op, s.hint(err))
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback() // the error that matters is fn's
-		return fmt.Errorf("sqlstore: %s: %w", op, err)
+		return fmt.Errorf("sqlstore: %s: %w", op, s.hint(err))
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("sqlstore: %s: commit: %w", op, err)
+		return fmt.Errorf("sqlstore: %s: commit: %w", op, s.hint(err))
 	}
 	return nil
 }

@@ -59,11 +59,11 @@ func (s *Store) DueForRotation(ctx context.Context, now time.Time, limit int) ([
 	}
 	rows, err := s.db.QueryContext(ctx, s.q.dueForRotation, s.timeArg(now), limit)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: due for rotation: %w", err)
+		return nil, fmt.Errorf("sqlstore: due for rotation: %w", s.hint(err))
 	}
 	keys, err := scanKeys(rows)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: due for rotation: %w", err)
+		return nil, fmt.Errorf("sqlstore: due for rotation: %w", s.hint(err))
 	}
 	return keys, nil
 }
@@ -76,17 +76,17 @@ func (s *Store) ClaimRotation(ctx context.Context, id string, due, next time.Tim
 		// Nothing to move; MySQL would report 0 changed rows for a match.
 		n, err := count(ctx, s.db, s.q.rotationIs, id, dueArg)
 		if err != nil {
-			return false, fmt.Errorf("sqlstore: claim rotation %q: %w", id, err)
+			return false, fmt.Errorf("sqlstore: claim rotation %q: %w", id, s.hint(err))
 		}
 		return n > 0, nil
 	}
 	res, err := s.db.ExecContext(ctx, s.q.claimRotation, nextArg, id, dueArg)
 	if err != nil {
-		return false, fmt.Errorf("sqlstore: claim rotation %q: %w", id, err)
+		return false, fmt.Errorf("sqlstore: claim rotation %q: %w", id, s.hint(err))
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return false, fmt.Errorf("sqlstore: claim rotation %q: %w", id, err)
+		return false, fmt.Errorf("sqlstore: claim rotation %q: %w", id, s.hint(err))
 	}
 	return n > 0, nil
 }

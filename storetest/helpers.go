@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -216,9 +217,9 @@ func (f *fixture) wantChanges(what string, after int64, want []change, unordered
 	}
 	if unordered {
 		got = slices.Clone(got)
-		slices.SortFunc(got, func(a, b apikey.Change) int { return cmpStr(a.KeyID, b.KeyID) })
+		slices.SortFunc(got, func(a, b apikey.Change) int { return strings.Compare(a.KeyID, b.KeyID) })
 		want = slices.Clone(want)
-		slices.SortFunc(want, func(a, b change) int { return cmpStr(a.key.ID, b.key.ID) })
+		slices.SortFunc(want, func(a, b change) int { return strings.Compare(a.key.ID, b.key.ID) })
 	}
 	for i, w := range want {
 		g := got[i]
@@ -238,16 +239,6 @@ func fmtChanges(cs []apikey.Change) string {
 		fmt.Fprintf(&b, "[%d %s %s %s] ", c.Seq, c.Kind, c.KeyID, c.At.Format(time.RFC3339Nano))
 	}
 	return b.String()
-}
-
-func cmpStr(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // wantErr checks that err matches target with errors.Is.

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/apikit/apikey"
@@ -56,7 +57,7 @@ func testPurgeKeys(f *fixture) {
 		f.wantKey("key kept by Purge", k)
 	}
 	listed := append(f.list("acme", apikey.ListOptions{}), f.list("globex", apikey.ListOptions{})...)
-	slices.SortFunc(listed, func(a, b *apikey.Key) int { return cmpStr(b.ID, a.ID) })
+	slices.SortFunc(listed, func(a, b *apikey.Key) int { return strings.Compare(b.ID, a.ID) })
 	wantIDs(f, "List after Purge", listed, newestFirst(alive...))
 	n, err = f.s.Purge(f.ctx, cutoff)
 	noErr(f, "second Purge", err)
