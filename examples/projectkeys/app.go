@@ -33,6 +33,9 @@ type config struct {
 	AdminToken string
 	// RotationCheck is how often due keys are rotated (-rotation-check).
 	RotationCheck time.Duration
+	// Redis is the -redis URL: rate limits in that Redis, shared by every
+	// process given the same one and the same -db; empty: in-process.
+	Redis string
 
 	// Test hooks: an already opened store and fixed secrets, used instead
 	// of opening DB and loading the secret.
@@ -51,6 +54,8 @@ type app struct {
 	tracker   *apikey.UsageTracker
 	scheduler *apikey.Scheduler
 	log       *slog.Logger
+	// redis is the -redis rate limiter (nil without -redis).
+	redis *kit.RedisLimiter
 
 	closeOnce sync.Once
 	closeErr  error
@@ -96,6 +101,12 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err erro
 	secrets, err := loadSecrets(cfg, backend, log)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Redis != "" {
+		if a.redis, err = kit.OpenRedisLimiter(ctx, cfg.Redis, "projectkeys", cfg.DB, log); err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, a.redis.Close)
 	}
 	opts := []apikey.Option{
 		apikey.WithPrefix(tokenPrefix),

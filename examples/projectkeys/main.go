@@ -21,10 +21,11 @@ func main() {
 	kc := kit.RegisterFlags(fs, "projectkeys")
 	adminToken := fs.String("admin-token", "", "operator bearer token (default $ADMIN_TOKEN; under -dev a random one is generated when neither is set)")
 	rotationCheck := fs.Duration("rotation-check", apikey.DefaultRotationCheckInterval, "how often keys due for scheduled rotation are rotated")
+	redisURL := fs.String("redis", "", "redis://HOST:PORT/DB: rate limits shared with every process given the same Redis and -db (default: in-process)")
 	_ = fs.Parse(os.Args[1:])
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	cfg := config{Config: *kc, AdminToken: *adminToken, RotationCheck: *rotationCheck}
+	cfg := config{Config: *kc, AdminToken: *adminToken, RotationCheck: *rotationCheck, Redis: *redisURL}
 	if cfg.AdminToken == "" {
 		cfg.AdminToken = os.Getenv("ADMIN_TOKEN")
 	}
