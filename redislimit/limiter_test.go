@@ -3,6 +3,7 @@ package redislimit_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -177,6 +178,11 @@ func TestKeysExpire(t *testing.T) {
 	keys := countKeys(t, rdb, prefix)
 	if len(keys) != 3 {
 		t.Fatalf("keys %v, want 3 (one per limit)", keys)
+	}
+	for _, rk := range keys { // the tenant is the hash tag: one cluster slot
+		if !strings.HasPrefix(rk, prefix+"{2:t1}:") {
+			t.Errorf("key %q does not start with the tenant's hash tag", rk)
+		}
 	}
 	// After spending 2 of 10, each state lives as long as two units take to
 	// come back: 2/10 of the window, and never more than the window.
