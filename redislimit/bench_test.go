@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/internal/benchkit"
 )
 
 // The benchmarks run against APIKEY_TEST_REDIS_URL. BenchmarkRedisPing is
@@ -56,4 +57,31 @@ func BenchmarkAllow(b *testing.B) {
 	b.Run("1limit", func(b *testing.B) { benchAllow(b, one, false) })
 	b.Run("5limits", func(b *testing.B) { benchAllow(b, five, false) })
 	b.Run("1limit-parallel", func(b *testing.B) { benchAllow(b, one, true) })
+}
+
+// BenchmarkAllowVsPing interleaves a bare PING (the reference: one round
+// trip on the same client) with an Allow, in chunks, and reports the
+// Allow's cost as a multiple of the PING's ("ratio"; "best-ratio" compares
+// the least disturbed chunks).
+func BenchmarkAllowVsPing(b *testing.B) {
+	for _, n := range []int{1, 5} {
+		b.Run(map[int]string{1: "1limit", 5: "5limits"}[n], func(b *testing.B) {
+			l, rdb, _ := newLimiter(b)
+			k := key("k1", "t1")
+			for i := range n {
+				k.RateLimits = append(k.RateLimits, apikey.RateLimit{Name: string(rune('a' + i)), Limit: 1 << 40, Window: time.Hour, Shared: i == 3})
+			}
+			ctx := context.Background()
+			b.ReportAllocs()
+			benchkit.Interleave(b, "ping", func() {
+				if err := rdb.Ping(ctx).Err(); err != nil {
+					b.Fatal(err)
+				}
+			}, "allow", func() {
+				if _, err := l.Allow(ctx, k, 1); err != nil {
+					b.Fatal(err)
+				}
+			})
+		})
+	}
 }
