@@ -99,23 +99,27 @@ func key(id, tenant string, limits ...apikey.RateLimit) *apikey.Key {
 	return &apikey.Key{ID: id, Tenant: tenant, RateLimits: limits}
 }
 
-// commandCounter is a go-redis hook counting the commands sent, pipelines
-// included (each command of a pipeline counts once; one Allow never uses
-// one).
-type commandCounter struct{ n atomic.Int64 }
+// commandCounter is a go-redis hook counting the commands sent: n every
+// one sent alone, scripts the EVALSHA and EVAL among them (an Allow is
+// one), piped those sent in pipelines (an Allow never uses one; go-redis
+// greets each connection it opens with HELLO and CLIENT SETINFO).
+type commandCounter struct{ n, scripts, piped atomic.Int64 }
 
 func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
 
 func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 	return func(ctx context.Context, cmd redis.Cmder) error {
 		c.n.Add(1)
+		if name := cmd.Name(); name == "evalsha" || name == "eval" {
+			c.scripts.Add(1)
+		}
 		return next(ctx, cmd)
 	}
 }
 
 func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return func(ctx context.Context, cmds []redis.Cmder) error {
-		c.n.Add(int64(len(cmds)))
+		c.piped.Add(int64(len(cmds)))
 		return next(ctx, cmds)
 	}
 }
