@@ -208,6 +208,26 @@ func allowWithin(t *testing.T, l *redislimit.Limiter, k *apikey.Key, max time.Du
 	}
 }
 
+// TestCallerGaveUp: a context that ends before Redis answers is the
+// caller's doing: an error (never an admission, even failing open), not
+// counted, not warned about.
+func TestCallerGaveUp(t *testing.T) {
+	var logs syncBuffer
+	l, p := proxiedLimiter(t, redislimit.FailOpen(),
+		redislimit.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	p.hang()
+	k := key("k1", "t1", apikey.RateLimit{Name: "l", Limit: 1, Window: time.Minute})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	d, err := l.Allow(ctx, k, 1)
+	if d.Allowed || !errors.Is(err, apikey.ErrLimiterUnavailable) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("%+v %v", d, err)
+	}
+	if st := l.Stats(); st.Errors != 0 || st.FailedOpen != 0 || logs.String() != "" {
+		t.Fatalf("stats %+v, logs %q: the caller's deadline counted as a Redis failure", st, logs.String())
+	}
+}
+
 func TestWarnsAgainAfterInterval(t *testing.T) {
 	var logs syncBuffer
 	l, p := proxiedLimiter(t, redislimit.FailOpen(),

@@ -165,7 +165,9 @@ func contextTimeouts(rdb redis.Scripter) bool {
 //
 // When Redis cannot answer within the timeout, Allow returns an error
 // wrapping apikey.ErrLimiterUnavailable, or with FailOpen an allowed
-// decision (Limit zero) and a nil error. Invalid input (a negative cost, a
+// decision (Limit zero) and a nil error. When ctx itself ends first (the
+// client went away), Allow returns an error wrapping both
+// ErrLimiterUnavailable and ctx's error, and neither counts nor warns. Invalid input (a negative cost, a
 // limit below 1 or a window under 1 ms, duplicate names) is an error that
 // does not wrap ErrLimiterUnavailable and is never failed open.
 func (l *Limiter) Allow(ctx context.Context, k *apikey.Key, cost int64) (apikey.RateDecision, error) {
@@ -179,13 +181,18 @@ func (l *Limiter) Allow(ctx context.Context, k *apikey.Key, cost int64) (apikey.
 	if err != nil {
 		return apikey.RateDecision{}, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, l.timeout)
+	tctx, cancel := context.WithTimeout(ctx, l.timeout)
 	defer cancel()
-	res, err := gcra.Run(ctx, l.rdb, keys, args...).Int64Slice()
+	res, err := gcra.Run(tctx, l.rdb, keys, args...).Int64Slice()
 	if err == nil && (len(res) != 5 || res[1] < 1 || int(res[1]) > len(k.RateLimits)) {
 		err = fmt.Errorf("unexpected script answer %v", res)
 	}
 	if err != nil {
+		if cerr := callerDone(ctx); cerr != nil {
+			// The caller gave up (client gone, its own deadline): not a
+			// Redis failure to count, warn about or fail open on.
+			return apikey.RateDecision{}, fmt.Errorf("redislimit: %w: %w", apikey.ErrLimiterUnavailable, cerr)
+		}
 		return l.unavailable(err)
 	}
 	return apikey.RateDecision{
@@ -195,6 +202,19 @@ func (l *Limiter) Allow(ctx context.Context, k *apikey.Key, cost int64) (apikey.
 		Reset:      time.Duration(res[3]) * time.Microsecond,
 		RetryAfter: time.Duration(res[4]) * time.Microsecond,
 	}, nil
+}
+
+// callerDone returns ctx's error, or context.DeadlineExceeded when its
+// deadline has passed but its timer has not fired yet (go-redis's socket
+// deadline, which is ctx's, can expire first).
+func callerDone(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if dl, ok := ctx.Deadline(); ok && !time.Now().Before(dl) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }
 
 // request builds the script's keys and arguments, checking the limits.
