@@ -45,8 +45,7 @@ func OpenRedisLimiter(ctx context.Context, redisURL, server, dbSpec string, log 
 		_ = rdb.Close()
 		return nil, fmt.Errorf("-redis: Redis at %s (db %d) does not answer: %w", opts.Addr, opts.DB, err)
 	}
-	sum := sha256.Sum256([]byte(dbSpec))
-	prefix := "apikey:" + server + ":" + hex.EncodeToString(sum[:6]) + ":rl:"
+	prefix := RedisPrefix(server, dbSpec)
 	l, err := redislimit.New(rdb, redislimit.WithPrefix(prefix), redislimit.WithLogger(log))
 	if err != nil {
 		_ = rdb.Close()
@@ -54,4 +53,13 @@ func OpenRedisLimiter(ctx context.Context, redisURL, server, dbSpec string, log 
 	}
 	log.Info("rate limits shared through Redis", "addr", opts.Addr, "db", opts.DB, "prefix", prefix)
 	return &RedisLimiter{Limiter: l, Prefix: prefix, rdb: rdb}, nil
+}
+
+// RedisPrefix is the start of the Redis keys of server's rate limits for
+// the store named by dbSpec: "apikey:<server>:<12 hex digits of
+// SHA-256(dbSpec)>:rl:". The digest keeps the spec (which may hold a
+// password) out of Redis.
+func RedisPrefix(server, dbSpec string) string {
+	sum := sha256.Sum256([]byte(dbSpec))
+	return "apikey:" + server + ":" + hex.EncodeToString(sum[:6]) + ":rl:"
 }
