@@ -47,13 +47,13 @@ func benchAllow(b *testing.B, k *apikey.Key, parallel bool) {
 }
 
 func BenchmarkAllow(b *testing.B) {
-	one := key("k1", "t1", apikey.RateLimit{Name: "l", Limit: 1 << 40, Window: time.Hour})
+	one := key("k1", "t1", apikey.RateLimit{Name: "l", Limit: 1_000_000_000, Window: time.Hour})
 	five := key("k1", "t1",
-		apikey.RateLimit{Name: "a", Limit: 1 << 40, Window: time.Second},
-		apikey.RateLimit{Name: "b", Limit: 1 << 40, Window: time.Minute},
-		apikey.RateLimit{Name: "c", Limit: 1 << 40, Window: time.Hour},
-		apikey.RateLimit{Name: "d", Limit: 1 << 40, Window: time.Hour, Shared: true},
-		apikey.RateLimit{Name: "e", Limit: 1 << 40, Window: 24 * time.Hour})
+		apikey.RateLimit{Name: "a", Limit: 1_000_000_000, Window: time.Second},
+		apikey.RateLimit{Name: "b", Limit: 1_000_000_000, Window: time.Minute},
+		apikey.RateLimit{Name: "c", Limit: 1_000_000_000, Window: time.Hour},
+		apikey.RateLimit{Name: "d", Limit: 1_000_000_000, Window: time.Hour, Shared: true},
+		apikey.RateLimit{Name: "e", Limit: 1_000_000_000, Window: 24 * time.Hour})
 	b.Run("1limit", func(b *testing.B) { benchAllow(b, one, false) })
 	b.Run("5limits", func(b *testing.B) { benchAllow(b, five, false) })
 	b.Run("1limit-parallel", func(b *testing.B) { benchAllow(b, one, true) })
@@ -69,7 +69,7 @@ func BenchmarkAllowVsPing(b *testing.B) {
 			l, rdb, _ := newLimiter(b)
 			k := key("k1", "t1")
 			for i := range n {
-				k.RateLimits = append(k.RateLimits, apikey.RateLimit{Name: string(rune('a' + i)), Limit: 1 << 40, Window: time.Hour, Shared: i == 3})
+				k.RateLimits = append(k.RateLimits, apikey.RateLimit{Name: string(rune('a' + i)), Limit: 1_000_000_000, Window: time.Hour, Shared: i == 3})
 			}
 			ctx := context.Background()
 			b.ReportAllocs()
