@@ -51,13 +51,13 @@ const (
 // random keys do not reach the database. Store errors are never cached.
 //
 // Consistency: Revoke, RevokeAll, Rotate, Update and the hash upgrade
-// through this Manager (and its Scheduler's rotations) drop the affected
+// through this Manager (and the rotation.Scheduler's rotations) drop the affected
 // entries before they return, so this process never accepts a key after
 // revoking it; Create and Import drop a negative entry for the new key.
 // Changes made by other processes on the same store: with a started
-// Follower (NewFollower), they are seen within the follower's poll interval
-// (default 250 ms) plus one feed query, or at once when it is woken
-// (Follower.Notify, such as from PostgreSQL LISTEN/NOTIFY); while the feed
+// follow.Follower (package follow), they are seen within the follower's
+// poll interval (default 250 ms) plus one feed query, or at once when it is
+// woken (Follower.Notify, such as from PostgreSQL LISTEN/NOTIFY); while the feed
 // cannot be read, and without a follower, within TTL (NegativeTTL for keys
 // created elsewhere). A bus works too: wire WithInvalidationPublisher to it
 // and it to Invalidate on the other processes. Changes made on the

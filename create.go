@@ -89,8 +89,8 @@ func (m *Manager) Create(ctx context.Context, p CreateParams) (*Issued, error) {
 
 // newKey validates p and builds the record (without token material).
 func (m *Manager) newKey(p CreateParams, now time.Time) (*Key, error) {
-	if err := checkTenant(p.Tenant); err != nil || p.Tenant == AllTenants {
-		return nil, fmt.Errorf("%w: tenant must be 1-%d bytes and not %q", ErrInvalid, maxTenantLen, AllTenants)
+	if err := checkTenant(p.Tenant); err != nil || p.Tenant == reservedTenant {
+		return nil, fmt.Errorf("%w: tenant must be 1-%d bytes and not %q", ErrInvalid, maxTenantLen, reservedTenant)
 	}
 	if len(p.Name) > maxKeyNameLen {
 		return nil, fmt.Errorf("%w: name longer than %d bytes", ErrInvalid, maxKeyNameLen)
@@ -113,9 +113,6 @@ func (m *Manager) newKey(p CreateParams, now time.Time) (*Key, error) {
 		return nil, fmt.Errorf("%w: negative rotation interval", ErrInvalid)
 	}
 	if p.RotationWebhookURL != "" {
-		if m.cfg.webhookAEAD == nil {
-			return nil, errNoWebhookKey
-		}
 		if err := m.CheckWebhookURL(p.RotationWebhookURL); err != nil {
 			return nil, err
 		}

@@ -66,11 +66,13 @@
 // timestamp and leaves earlier revocations alone. Rotate creates the
 // successor and marks the old key replaced in one atomic step; the old key
 // works until its grace ends (never past its own expiry; grace 0 revokes
-// it at once); of two concurrent rotations exactly one wins. A Scheduler
-// rotates keys with a rotation interval and delivers the successor to the
-// key's webhook in a signed POST; only a 2xx delivery commits the rotation
-// (VerifyWebhook is the receiving side). Every management call takes the
-// caller's tenant: a key of another tenant is ErrNotFound.
+// it at once; m.DefaultGrace() is the configured default); of two
+// concurrent rotations exactly one wins. Package rotation rotates keys with
+// a rotation interval on a schedule and delivers the successor to the key's
+// webhook in a signed POST; only a 2xx delivery commits the rotation
+// (rotation.VerifyWebhook is the receiving side). Every management call
+// takes the caller's tenant: a key of another tenant is ErrNotFound
+// (GetByID is the operator path that finds a key of any tenant).
 //
 // # Scopes
 //
@@ -90,11 +92,12 @@
 // and checks expiry, grace and revocation against the clock. Revoke,
 // RevokeAll, Rotate and Update through the Manager take effect in this
 // process before they return. Other processes on the same store see a
-// change within one poll of their Follower (the store's change feed,
-// default every 250 ms, plus one query), or within the TTL while the feed
-// cannot be read or when they run no follower:
+// change within one poll of their follow.Follower (package follow reads
+// the store's change feed, default every 250 ms, plus one query), or
+// within the TTL while the feed cannot be read or when they run no
+// follower:
 //
-//	f := apikey.NewFollower(m) // apikey.WithFollowInterval(...)
+//	f, err := follow.New(m) // follow.WithInterval(...)
 //	if err := f.Start(ctx); err != nil { ... }
 //	defer f.Stop() // before closing the database
 //
@@ -105,9 +108,9 @@
 // memstore (in memory; the test double for your own tests) and sqlstore
 // (SQLite, PostgreSQL, MySQL/MariaDB; database/sql only, you bring the
 // driver). Every store, yours included, can run the storetest conformance
-// suite. Import keys hashed by another system (SHA-256, HMAC, bcrypt) with
-// WithLegacyImport and Manager.Import; they move to the current hash on
-// first use.
+// suite. Import keys hashed by another system (SHA-256, HMAC, bcrypt: the
+// schemes of package legacy) with WithLegacyImport and Manager.Import; they
+// move to the current hash on first use.
 //
 // # Security notes
 //

@@ -92,7 +92,7 @@ func TestLifecycleEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.m.Update(ctx, "acme", r.Key.ID, apikey.Update{Name: ptr("n")}); err != nil {
+	if _, err := f.m.Update(ctx, "acme", r.Key.ID, apikey.UpdateParams{Name: ptr("n")}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.m.Revoke(ctx, "acme", r.Key.ID); err != nil {

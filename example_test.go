@@ -78,7 +78,7 @@ func ExampleManager_Rotate() {
 	_, err = m.Verify(ctx, r.Token.Reveal())
 	fmt.Println("successor:", err)
 
-	_, err = m.Rotate(ctx, "acme", old.Key.ID, apikey.DefaultGrace)
+	_, err = m.Rotate(ctx, "acme", old.Key.ID, m.DefaultGrace())
 	fmt.Println("rotate again:", errors.Is(err, apikey.ErrConflict))
 	// Output:
 	// old replaced by successor: true

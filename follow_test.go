@@ -3,11 +3,13 @@ package apikey_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/follow"
 )
 
 // followTTL is the cache TTL of the two-process fixtures: long enough that
@@ -77,7 +79,7 @@ var followChanges = []struct {
 	}, apikey.ErrRevoked},
 	{"update scopes", func(t *testing.T, a *fixture, k *apikey.Key) {
 		scopes := []string{"jobs:write"}
-		if _, err := a.m.Update(context.Background(), k.Tenant, k.ID, apikey.Update{Scopes: &scopes}); err != nil {
+		if _, err := a.m.Update(context.Background(), k.Tenant, k.ID, apikey.UpdateParams{Scopes: &scopes}); err != nil {
 			t.Fatalf("Update: %v", err)
 		}
 	}, nil},
@@ -88,7 +90,7 @@ func TestFollowerPollDropsChangedKeys(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			a, b := twoProcesses(t)
-			f := apikey.NewFollower(b.m)
+			f := newFollower(t, b.m)
 			if err := f.Poll(ctx); err != nil { // positions the follower
 				t.Fatalf("Poll: %v", err)
 			}
@@ -120,7 +122,7 @@ func TestFollowerPollDropsChangedKeys(t *testing.T) {
 func TestFollowerLoopRefusesRevokedKey(t *testing.T) {
 	ctx := context.Background()
 	a, b := twoProcesses(t)
-	f := apikey.NewFollower(b.m, apikey.WithFollowInterval(5*time.Millisecond))
+	f := newFollower(t, b.m, follow.WithInterval(5*time.Millisecond))
 	if err := f.Start(ctx); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -138,7 +140,7 @@ func TestFollowerNotifyWakesIt(t *testing.T) {
 	ctx := context.Background()
 	a, b := twoProcesses(t)
 	// An interval no test waits for: only Notify can make it poll.
-	f := apikey.NewFollower(b.m, apikey.WithFollowInterval(time.Hour))
+	f := newFollower(t, b.m, follow.WithInterval(time.Hour))
 	f.Notify() // before Start: merged, harmless
 	if err := f.Start(ctx); err != nil {
 		t.Fatalf("Start: %v", err)
@@ -163,7 +165,7 @@ func TestFollowerStartEmptiesCache(t *testing.T) {
 	if _, err := a.m.Revoke(ctx, "ws_1", is.Key.ID); err != nil {
 		t.Fatalf("Revoke: %v", err)
 	}
-	f := apikey.NewFollower(b.m, apikey.WithFollowInterval(time.Hour))
+	f := newFollower(t, b.m, follow.WithInterval(time.Hour))
 	if err := f.Start(ctx); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -183,7 +185,7 @@ func TestFollowerStartEmptiesCache(t *testing.T) {
 func TestFollowerStartStop(t *testing.T) {
 	ctx := context.Background()
 	_, b := twoProcesses(t)
-	f := apikey.NewFollower(b.m, apikey.WithFollowInterval(time.Millisecond))
+	f := newFollower(t, b.m, follow.WithInterval(time.Millisecond))
 	f.Stop() // not started: nothing to do
 	if err := f.Start(ctx); err != nil {
 		t.Fatalf("Start: %v", err)
@@ -214,7 +216,7 @@ func TestFollowerBrokenFeedFallsBackToTTLAndRecovers(t *testing.T) {
 	ctx := context.Background()
 	a, b := twoProcesses(t)
 	var hooked atomic.Int64
-	f := apikey.NewFollower(b.m, apikey.WithFollowFailureHook(func(_ context.Context, err error) {
+	f := newFollower(t, b.m, follow.WithFailureHook(func(_ context.Context, err error) {
 		if errors.Is(err, apikey.ErrStoreUnavailable) {
 			hooked.Add(1)
 		}
@@ -269,7 +271,7 @@ func TestFollowerStartWithFeedDown(t *testing.T) {
 	ctx := context.Background()
 	a, b := twoProcesses(t)
 	b.store.setFailOnly("LastChange", errBroken)
-	f := apikey.NewFollower(b.m, apikey.WithFollowInterval(time.Hour))
+	f := newFollower(t, b.m, follow.WithInterval(time.Hour))
 	if err := f.Start(ctx); err != nil {
 		t.Fatalf("Start with the feed down: %v (want it to start and retry)", err)
 	}
@@ -295,7 +297,7 @@ func TestFollowerStartWithFeedDown(t *testing.T) {
 func TestFollowerTrimmedFeedEmptiesCache(t *testing.T) {
 	ctx := context.Background()
 	a, b := twoProcesses(t)
-	f := apikey.NewFollower(b.m)
+	f := newFollower(t, b.m)
 	if err := f.Poll(ctx); err != nil {
 		t.Fatalf("Poll: %v", err)
 	}
@@ -304,7 +306,7 @@ func TestFollowerTrimmedFeedEmptiesCache(t *testing.T) {
 	b.mustVerify(t, k1.Token.Reveal())
 	b.mustVerify(t, k2.Token.Reveal())
 	scopes := []string{"jobs:write"}
-	if _, err := a.m.Update(ctx, "ws_1", k1.Key.ID, apikey.Update{Scopes: &scopes}); err != nil {
+	if _, err := a.m.Update(ctx, "ws_1", k1.Key.ID, apikey.UpdateParams{Scopes: &scopes}); err != nil {
 		t.Fatalf("Update: %v", err)
 	}
 	// The update's entry is purged before b reads it.
@@ -346,7 +348,7 @@ func TestFollowerReadsFullBatchesOnly(t *testing.T) {
 	} {
 		ctx := context.Background()
 		a, b := twoProcesses(t)
-		f := apikey.NewFollower(b.m, apikey.WithFollowBatch(2))
+		f := newFollower(t, b.m, follow.WithBatch(2))
 		if err := f.Poll(ctx); err != nil {
 			t.Fatalf("Poll: %v", err)
 		}
@@ -366,5 +368,39 @@ func TestFollowerReadsFullBatchesOnly(t *testing.T) {
 		if got := f.Stats().Changes; got != uint64(tc.changes) {
 			t.Errorf("%d changes: %d applied", tc.changes, got)
 		}
+	}
+}
+
+// newFollower is follow.New for options that must be valid.
+func newFollower(t testing.TB, m *apikey.Manager, opts ...follow.Option) *follow.Follower {
+	t.Helper()
+	f, err := follow.New(m, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestFollowNewRefusesInvalidOptions checks that every invalid option is an
+// ErrInvalid naming the option, as apikey.New does for its own.
+func TestFollowNewRefusesInvalidOptions(t *testing.T) {
+	m := newFixture(t).m
+	cases := []struct {
+		name string
+		opt  follow.Option
+	}{
+		{"WithInterval", follow.WithInterval(0)},
+		{"WithBatch", follow.WithBatch(-1)},
+		{"WithTimeout", follow.WithTimeout(-time.Second)},
+		{"WithFailureHook", follow.WithFailureHook(nil)},
+	}
+	for _, c := range cases {
+		f, err := follow.New(m, c.opt)
+		if f != nil || !errors.Is(err, apikey.ErrInvalid) || !strings.Contains(err.Error(), c.name) {
+			t.Errorf("%s: follower %v, err %v; want ErrInvalid naming the option", c.name, f, err)
+		}
+	}
+	if _, err := follow.New(nil); !errors.Is(err, apikey.ErrInvalid) {
+		t.Errorf("nil manager: %v", err)
 	}
 }

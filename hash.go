@@ -3,6 +3,7 @@ package apikey
 import (
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"hash"
 	"sync"
@@ -70,7 +71,25 @@ func (h *hmacHasher) Hash(token string) ([]byte, error) {
 // Verify compares HMAC-SHA-256(pepper, token) with stored in constant time.
 func (h *hmacHasher) Verify(token string, stored []byte) bool {
 	st := h.pool.Get().(*hmacState)
-	ok := hmac.Equal(h.sum(st, token), stored)
+	ok := equalHash(h.sum(st, token), stored)
 	h.pool.Put(st)
 	return ok
+}
+
+// equalHash compares a computed HMAC-SHA-256 with a stored hash in constant
+// time: for the common 32-byte case it XORs four 64-bit words and ORs the
+// results, with no branch on their contents (hmac.Equal does the same a
+// byte at a time, which showed in profiles of Verify); any other length
+// goes to hmac.Equal.
+func equalHash(sum, stored []byte) bool {
+	if len(sum) != sha256.Size || len(stored) != sha256.Size {
+		return hmac.Equal(sum, stored)
+	}
+	le := binary.LittleEndian
+	// ^ and | share a precedence level in Go: the parentheses matter.
+	v := (le.Uint64(sum[0:]) ^ le.Uint64(stored[0:])) |
+		(le.Uint64(sum[8:]) ^ le.Uint64(stored[8:])) |
+		(le.Uint64(sum[16:]) ^ le.Uint64(stored[16:])) |
+		(le.Uint64(sum[24:]) ^ le.Uint64(stored[24:]))
+	return v == 0 // one comparison of the accumulated difference
 }

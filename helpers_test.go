@@ -11,6 +11,7 @@ import (
 
 	"github.com/apikit/apikey"
 	"github.com/apikit/apikey/memstore"
+	"github.com/apikit/apikey/rotation"
 )
 
 // Peppers of the hash versions the tests register.
@@ -19,6 +20,19 @@ var (
 	pepperV2 = []byte("v2-pepper-0123456789abcdef0123456789")
 	pepperV3 = []byte("v3-pepper-0123456789abcdef0123456789")
 )
+
+// testWebhookKey seals webhook secrets in the tests.
+var testWebhookKey = []byte("webhook-key-0123456789abcdef0123")
+
+// testWebhooks installs rotation webhooks sealed with testWebhookKey.
+func testWebhooks(t testing.TB) apikey.Option {
+	t.Helper()
+	w, err := rotation.NewWebhooks(testWebhookKey, rotation.WebhookPolicy{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return apikey.WithWebhooks(w)
+}
 
 // t0 is the instant every test clock starts at.
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -239,7 +253,7 @@ func newFixture(t testing.TB, opts ...apikey.Option) *fixture {
 		apikey.WithPrefix("pgk"),
 		apikey.WithEnvironments("live", "test"),
 		apikey.WithPepper("v1", pepperV1),
-		apikey.WithWebhookKey(testWebhookKey),
+		testWebhooks(t),
 		apikey.WithClock(f.clock),
 		apikey.WithEventHook(f.events.hook),
 	}

@@ -49,10 +49,10 @@ type ImportParams struct {
 	// the old system's hash belongs to.
 	HashVersion string
 	// Hash is the hash the old system stored, in the form its scheme takes
-	// (see LegacySHA256, LegacyHMAC, LegacyBcrypt).
+	// (see legacy.SHA256, legacy.HMAC, legacy.Bcrypt).
 	Hash []byte
 	// Lookup is the non-secret lookup part of the token the old system
-	// stored beside the hash, for schemes that need one (LegacyBcrypt);
+	// stored beside the hash, for schemes that need one (legacy.Bcrypt);
 	// empty for schemes that derive it from the hash.
 	Lookup string
 	// Metadata is free-form application data.
@@ -83,8 +83,8 @@ func (m *Manager) Import(ctx context.Context, p ImportParams) (*Key, error) {
 
 // importKey validates p and builds the record.
 func (m *Manager) importKey(p ImportParams) (*Key, error) {
-	if err := checkTenant(p.Tenant); err != nil || p.Tenant == AllTenants {
-		return nil, fmt.Errorf("%w: tenant must be 1-%d bytes and not %q", ErrInvalid, maxTenantLen, AllTenants)
+	if err := checkTenant(p.Tenant); err != nil || p.Tenant == reservedTenant {
+		return nil, fmt.Errorf("%w: tenant must be 1-%d bytes and not %q", ErrInvalid, maxTenantLen, reservedTenant)
 	}
 	if len(p.Name) > maxKeyNameLen {
 		return nil, fmt.Errorf("%w: name longer than %d bytes", ErrInvalid, maxKeyNameLen)

@@ -101,3 +101,25 @@ func TestKeyPrinting(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyPlusVShowsTimes checks that %+v adds the non-secret times that are
+// set (and only %+v: %v stays the one-line String).
+func TestKeyPlusVShowsTimes(t *testing.T) {
+	k := &apikey.Key{
+		ID: "01ARZ3NDEKTSV4RRFFQ69G5FAV", Tenant: "acme", Prefix: "pgk_live_abcd", Hash: []byte("HASHBYTES"),
+		CreatedAt: t0, ExpiresAt: t0.Add(48 * time.Hour), RevokedAt: t0.Add(time.Hour),
+	}
+	got := fmt.Sprintf("%+v", k)
+	want := k.String()[:len(k.String())-1] +
+		" Created:2026-03-01T12:00:00Z Expires:2026-03-03T12:00:00Z Revoked:2026-03-01T13:00:00Z}"
+	if got != want {
+		t.Errorf("%%+v = %q\nwant   %q", got, want)
+	}
+	k.LastUsedAt = t0.Add(30 * time.Minute)
+	if got := fmt.Sprintf("%+v", *k); !strings.Contains(got, "LastUsed:2026-03-01T12:30:00Z Revoked:") {
+		t.Errorf("%%+v with last use = %q", got)
+	}
+	if got := fmt.Sprintf("%v", k); got != k.String() {
+		t.Errorf("%%v = %q, want String %q", got, k.String())
+	}
+}

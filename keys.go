@@ -127,6 +127,15 @@ func (k *Key) StateAt(t time.Time) State {
 	return StateActive
 }
 
+// timeless reports whether the key's state cannot depend on the time: none
+// of the instants StateAt reads is set, so StateAt gives the same answer at
+// any t and Verify need not read the clock (it still calls StateAt, with
+// the zero time). It must test every time field StateAt reads
+// (TestTimelessMatchesStateAt sets each time field in turn).
+func (k *Key) timeless() bool {
+	return k.RevokedAt.IsZero() && k.GraceExpiresAt.IsZero() && k.ExpiresAt.IsZero()
+}
+
 // stateErr maps a state to its verify error.
 func stateErr(s State) error {
 	switch s {
@@ -148,10 +157,31 @@ func (k Key) String() string {
 	return fmt.Sprintf("Key{ID:%s Tenant:%s Prefix:%s Name:%q Scopes:%v}", k.ID, k.Tenant, k.Prefix, k.Name, k.Scopes)
 }
 
-// Format implements fmt.Formatter so that %v, %+v, %#v and %s all print
-// String, for a Key and a *Key alike: never the hash, the lookup value or
-// the sealed webhook secret.
-func (k Key) Format(f fmt.State, _ rune) { fmt.Fprint(f, k.String()) }
+// Format implements fmt.Formatter so that %v, %#v and %s print String,
+// and %+v String followed by the key's non-secret times (Created, Expires,
+// LastUsed, Revoked, absent ones left out), for a Key and a *Key alike:
+// never the hash, the lookup value or the sealed webhook secret.
+func (k Key) Format(f fmt.State, verb rune) {
+	if verb != 'v' || !f.Flag('+') {
+		fmt.Fprint(f, k.String())
+		return
+	}
+	s := k.String()
+	b := []byte(s[:len(s)-1]) // without the closing brace
+	for _, t := range []struct {
+		name string
+		at   time.Time
+	}{{"Created", k.CreatedAt}, {"Expires", k.ExpiresAt}, {"LastUsed", k.LastUsedAt}, {"Revoked", k.RevokedAt}} {
+		if !t.at.IsZero() {
+			b = append(b, ' ')
+			b = append(b, t.name...)
+			b = append(b, ':')
+			b = t.at.UTC().AppendFormat(b, time.RFC3339)
+		}
+	}
+	b = append(b, '}')
+	f.Write(b)
+}
 
 // LogValue implements slog.LogValuer with the non-secret fields.
 func (k Key) LogValue() slog.Value {

@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Revoke revokes key id of tenant (AllTenants for any) and returns it.
+// Revoke revokes key id of tenant and returns it.
 // Revoking a revoked key changes nothing and returns it as it is. The key
 // is refused by this manager's next verify.
 func (m *Manager) Revoke(ctx context.Context, tenant, id string) (*Key, error) {
@@ -33,7 +33,7 @@ func (m *Manager) Revoke(ctx context.Context, tenant, id string) (*Key, error) {
 // timestamp (keys revoked earlier keep theirs), and returns every key of the
 // tenant afterwards, newest first.
 func (m *Manager) RevokeAll(ctx context.Context, tenant string) ([]*Key, error) {
-	if err := checkTenant(tenant); err != nil || tenant == AllTenants {
+	if err := checkTenant(tenant); err != nil {
 		return nil, fmt.Errorf("%w: revoke-all needs one tenant", ErrInvalid)
 	}
 	now := m.Now()
@@ -57,9 +57,6 @@ func (m *Manager) RevokeAll(ctx context.Context, tenant string) ([]*Key, error) 
 	return keys, nil
 }
 
-// DefaultGrace asks Rotate for the manager's default grace period.
-const DefaultGrace time.Duration = -1
-
 // Rotated is the outcome of a rotation: the old key as stored afterwards
 // (ReplacedBy and GraceExpiresAt set) and the successor with its token.
 type Rotated struct {
@@ -69,15 +66,12 @@ type Rotated struct {
 
 // Rotate replaces key id of tenant with a successor (same tenant,
 // environment, name, scopes, expiry, rotation settings and metadata) in one
-// atomic step. The old key keeps working for grace (DefaultGrace for the
-// manager's default); grace 0 revokes it at once; the grace never runs past
+// atomic step. The old key keeps working for grace (m.DefaultGrace() for
+// the manager's default, see WithGrace); grace 0 revokes it at once; the grace never runs past
 // the old key's own expiry. A key already revoked, replaced, expired or out
 // of grace cannot be rotated (ErrConflict); of two concurrent rotations of
 // one key exactly one succeeds.
 func (m *Manager) Rotate(ctx context.Context, tenant, id string, grace time.Duration) (*Rotated, error) {
-	if grace == DefaultGrace {
-		grace = m.cfg.defaultGrace
-	}
 	if grace < 0 || grace > m.cfg.maxGrace {
 		return nil, fmt.Errorf("%w: grace must be between 0 and %v", ErrInvalid, m.cfg.maxGrace)
 	}
@@ -103,6 +97,21 @@ func (m *Manager) Rotate(ctx context.Context, tenant, id string, grace time.Dura
 	}
 	m.rotated(ctx, stored, succ, now)
 	return &Rotated{Old: stored, Issued: Issued{Key: succ.Clone(), Token: NewSecret(token)}}, nil
+}
+
+// DefaultGrace returns the grace period to pass to Rotate for the
+// manager's default (WithGrace; one hour unless set).
+func (m *Manager) DefaultGrace() time.Duration { return m.cfg.defaultGrace }
+
+// UpdateParams are the changes Manager.Update makes; nil fields are left
+// as they are.
+type UpdateParams struct {
+	// Name replaces the key's name.
+	Name *string
+	// Scopes replaces the key's scopes (checked against the catalogue).
+	Scopes *[]string
+	// Metadata replaces the key's metadata.
+	Metadata *map[string]string
 }
 
 // rotatable reports why old cannot be rotated at now, if it cannot.
@@ -171,7 +180,8 @@ func (m *Manager) rotated(ctx context.Context, old, succ *Key, now time.Time) {
 // Update changes the name, scopes or metadata of key id of tenant. New
 // scopes are checked against the catalogue; checking that the caller may
 // grant them (CanGrant) is the caller's job, since only it knows who asks.
-func (m *Manager) Update(ctx context.Context, tenant, id string, u Update) (*Key, error) {
+func (m *Manager) Update(ctx context.Context, tenant, id string, p UpdateParams) (*Key, error) {
+	u := Update{Name: p.Name, Scopes: p.Scopes, Metadata: p.Metadata}
 	if u.Name != nil && len(*u.Name) > maxKeyNameLen {
 		return nil, fmt.Errorf("%w: name longer than %d bytes", ErrInvalid, maxKeyNameLen)
 	}

@@ -16,10 +16,10 @@ import (
 	"github.com/oklog/ulid/v2"
 )
 
-// AllTenants, passed as the tenant of a management call, lets it act on a
-// key of any tenant. Use it only for operator paths; every other caller
-// passes its own tenant, and a key of another tenant is then ErrNotFound.
-const AllTenants = "*"
+// reservedTenant is refused as a tenant name: it was the any-tenant
+// marker of earlier versions (now Manager.GetByID), so a caller still
+// passing it gets ErrNotFound, never another tenant's key.
+const reservedTenant = "*"
 
 // maxTenantLen and maxKeyNameLen bound tenant and key names.
 const (
@@ -146,8 +146,8 @@ func storeErr(op string, err error) error {
 
 // checkTenant validates a tenant argument of a management call.
 func checkTenant(tenant string) error {
-	if tenant == "" || len(tenant) > maxTenantLen {
-		return fmt.Errorf("%w: tenant must be 1-%d bytes", ErrInvalid, maxTenantLen)
+	if tenant == "" || len(tenant) > maxTenantLen || tenant == reservedTenant {
+		return fmt.Errorf("%w: tenant must be 1-%d bytes and not %q", ErrInvalid, maxTenantLen, reservedTenant)
 	}
 	return nil
 }
@@ -158,12 +158,27 @@ func validID(id string) bool {
 	return err == nil
 }
 
-// Get returns the key id of tenant (or of any tenant with AllTenants). A
-// malformed ID, a missing key and another tenant's key all give ErrNotFound.
+// Get returns the key id of tenant. A malformed ID, a missing key and
+// another tenant's key all give ErrNotFound.
 func (m *Manager) Get(ctx context.Context, tenant, id string) (*Key, error) {
 	if err := checkTenant(tenant); err != nil {
 		return nil, err
 	}
+	k, err := m.GetByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if k.Tenant != tenant {
+		return nil, fmt.Errorf("%w: key %q", ErrNotFound, id)
+	}
+	return k, nil
+}
+
+// GetByID returns key id whatever its tenant, for operator paths (an
+// operator console, an import check); pass the key's Tenant to the other
+// management calls. Every path that acts for a tenant uses Get, where
+// another tenant's key is ErrNotFound. A malformed ID gives ErrNotFound.
+func (m *Manager) GetByID(ctx context.Context, id string) (*Key, error) {
 	if !validID(id) {
 		return nil, fmt.Errorf("%w: key %q", ErrNotFound, id)
 	}
@@ -171,16 +186,13 @@ func (m *Manager) Get(ctx context.Context, tenant, id string) (*Key, error) {
 	if err != nil {
 		return nil, storeErr("get", err)
 	}
-	if tenant != AllTenants && k.Tenant != tenant {
-		return nil, fmt.Errorf("%w: key %q", ErrNotFound, id)
-	}
 	return k, nil
 }
 
 // List returns one page of the tenant's keys, newest first. ListActive is
 // judged at the manager's clock unless opts.At is set.
 func (m *Manager) List(ctx context.Context, tenant string, opts ListOptions) (Page, error) {
-	if err := checkTenant(tenant); err != nil || tenant == AllTenants {
+	if err := checkTenant(tenant); err != nil {
 		return Page{}, fmt.Errorf("%w: list needs one tenant", ErrInvalid)
 	}
 	if opts.At.IsZero() {

@@ -109,7 +109,7 @@ func TestCreateRefusesBadParams(t *testing.T) {
 		p    apikey.CreateParams
 	}{
 		{"empty tenant", apikey.CreateParams{}},
-		{"all tenants", apikey.CreateParams{Tenant: apikey.AllTenants}},
+		{"reserved tenant", apikey.CreateParams{Tenant: "*"}},
 		{"tenant too long", apikey.CreateParams{Tenant: strings.Repeat("t", 129)}},
 		{"name too long", apikey.CreateParams{Tenant: "acme", Name: strings.Repeat("n", 257)}},
 		{"unknown environment", apikey.CreateParams{Tenant: "acme", Environment: "dev"}},
@@ -225,7 +225,7 @@ func TestTenantGuard(t *testing.T) {
 	}{
 		{"Get", func(m *apikey.Manager, tenant, id string) error { _, err := m.Get(ctx, tenant, id); return err }},
 		{"Update", func(m *apikey.Manager, tenant, id string) error {
-			_, err := m.Update(ctx, tenant, id, apikey.Update{Name: &name})
+			_, err := m.Update(ctx, tenant, id, apikey.UpdateParams{Name: &name})
 			return err
 		}},
 		{"Rotate", func(m *apikey.Manager, tenant, id string) error {
@@ -258,9 +258,17 @@ func TestTenantGuard(t *testing.T) {
 			if k := f.mustVerify(t, is.Token.Reveal()); k.Name != "" || k.ReplacedBy != "" {
 				t.Errorf("a refused %s changed the key: %+v", op.name, *k)
 			}
-			// The operator path reaches any tenant.
-			if err := op.call(f.m, apikey.AllTenants, id); err != nil {
-				t.Errorf("%s(AllTenants) = %v", op.name, err)
+			// The old any-tenant marker is refused, never a way round.
+			if err := op.call(f.m, "*", id); !errors.Is(err, apikey.ErrInvalid) {
+				t.Errorf("%s(\"*\") = %v, want ErrInvalid", op.name, err)
+			}
+			// The operator path: GetByID, then the key's own tenant.
+			k, err := f.m.GetByID(context.Background(), id)
+			if err != nil || k.Tenant != "acme" {
+				t.Fatalf("GetByID = %v, %v", k, err)
+			}
+			if err := op.call(f.m, k.Tenant, id); err != nil {
+				t.Errorf("%s(key's tenant) = %v", op.name, err)
 			}
 			// And the owner's own path works too (on a fresh key).
 			own := f.create(t, "acme", apikey.CreateParams{})
@@ -276,11 +284,11 @@ func TestListTenantAndMalformedIDs(t *testing.T) {
 	ctx := context.Background()
 	a := f.create(t, "acme", apikey.CreateParams{})
 	f.create(t, "other", apikey.CreateParams{})
-	keys, err := f.m.ListAll(ctx, "acme", apikey.ListAll)
+	keys, err := f.m.ListAll(ctx, "acme", apikey.ListAny)
 	if err != nil || len(keys) != 1 || keys[0].ID != a.Key.ID {
 		t.Fatalf("ListAll(acme) = %v, %v", keys, err)
 	}
-	for _, tenant := range []string{"", apikey.AllTenants} {
+	for _, tenant := range []string{"", "*"} {
 		if _, err := f.m.List(ctx, tenant, apikey.ListOptions{}); !errors.Is(err, apikey.ErrInvalid) {
 			t.Errorf("List(%q) = %v, want ErrInvalid", tenant, err)
 		}
@@ -361,7 +369,7 @@ func TestRevokeAll(t *testing.T) {
 		f.verifyErr(t, is.Token.Reveal(), apikey.ErrRevoked)
 	}
 	f.mustVerify(t, other.Token.Reveal())
-	for _, tenant := range []string{"", apikey.AllTenants} {
+	for _, tenant := range []string{"", "*"} {
 		if _, err := f.m.RevokeAll(ctx, tenant); !errors.Is(err, apikey.ErrInvalid) {
 			t.Errorf("RevokeAll(%q) = %v, want ErrInvalid", tenant, err)
 		}
@@ -377,12 +385,12 @@ func TestUpdate(t *testing.T) {
 
 	bad := []struct {
 		name string
-		u    apikey.Update
+		u    apikey.UpdateParams
 	}{
-		{"scope outside catalogue", apikey.Update{Scopes: &[]string{"jobs:delete"}}},
-		{"star outside catalogue", apikey.Update{Scopes: &[]string{"*"}}},
-		{"malformed scope", apikey.Update{Scopes: &[]string{"jobs"}}},
-		{"name too long", apikey.Update{Name: ptr(strings.Repeat("n", 257))}},
+		{"scope outside catalogue", apikey.UpdateParams{Scopes: &[]string{"jobs:delete"}}},
+		{"star outside catalogue", apikey.UpdateParams{Scopes: &[]string{"*"}}},
+		{"malformed scope", apikey.UpdateParams{Scopes: &[]string{"jobs"}}},
+		{"name too long", apikey.UpdateParams{Name: ptr(strings.Repeat("n", 257))}},
 	}
 	for _, tt := range bad {
 		if _, err := f.m.Update(ctx, "acme", id, tt.u); !errors.Is(err, apikey.ErrInvalid) {
@@ -394,7 +402,7 @@ func TestUpdate(t *testing.T) {
 	}
 
 	at := f.clock.Advance(time.Minute)
-	k, err := f.m.Update(ctx, "acme", id, apikey.Update{
+	k, err := f.m.Update(ctx, "acme", id, apikey.UpdateParams{
 		Name:     ptr("ci"),
 		Scopes:   &[]string{"jobs:write", "jobs:*", "jobs:write"},
 		Metadata: &map[string]string{"k": "v"},
@@ -413,7 +421,7 @@ func TestUpdate(t *testing.T) {
 		t.Errorf("verify after update: %+v", *v)
 	}
 	// Only the named fields change.
-	k, err = f.m.Update(ctx, "acme", id, apikey.Update{Name: ptr("ci2")})
+	k, err = f.m.Update(ctx, "acme", id, apikey.UpdateParams{Name: ptr("ci2")})
 	if err != nil || k.Name != "ci2" || len(k.Scopes) != 2 || k.Metadata["k"] != "v" {
 		t.Errorf("partial Update = %+v, %v", k, err)
 	}
@@ -437,8 +445,8 @@ func TestStoreUnavailable(t *testing.T) {
 		{"List", func() error { _, err := f.m.List(ctx, "acme", apikey.ListOptions{}); return err }},
 		{"Revoke", func() error { _, err := f.m.Revoke(ctx, "acme", id); return err }},
 		{"RevokeAll", func() error { _, err := f.m.RevokeAll(ctx, "acme"); return err }},
-		{"Rotate", func() error { _, err := f.m.Rotate(ctx, "acme", id, apikey.DefaultGrace); return err }},
-		{"Update", func() error { _, err := f.m.Update(ctx, "acme", id, apikey.Update{Name: &name}); return err }},
+		{"Rotate", func() error { _, err := f.m.Rotate(ctx, "acme", id, f.m.DefaultGrace()); return err }},
+		{"Update", func() error { _, err := f.m.Update(ctx, "acme", id, apikey.UpdateParams{Name: &name}); return err }},
 	}
 	for _, c := range calls {
 		err := c.call()

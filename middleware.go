@@ -199,7 +199,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			a.onError(w, r, err)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(NewContext(r.Context(), k)))
+		next.ServeHTTP(w, withKey(r, k))
 	})
 }
 
@@ -217,7 +217,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (*Key, error) {
 
 // authenticate is Authenticate without the failure throttle.
 func (a *Authenticator) authenticate(r *http.Request) (*Key, error) {
-	tok, err := a.Credentials(r)
+	tok, selector, err := a.credentials(r)
 	if err != nil {
 		if !errors.Is(err, ErrNoCredentials) {
 			a.debug(r, "apikey: verify failed", slog.String("reason", "malformed"), slog.String("detail", err.Error()))
@@ -225,7 +225,12 @@ func (a *Authenticator) authenticate(r *http.Request) (*Key, error) {
 		}
 		return nil, err
 	}
-	k, err := a.m.Verify(r.Context(), tok)
+	var k *Key
+	if selector != "" {
+		k, err = a.m.verifySelector(r.Context(), tok, selector) // already parsed
+	} else {
+		k, err = a.m.Verify(r.Context(), tok)
+	}
 	if err != nil {
 		return nil, err // Verify logged the reason
 	}
@@ -262,15 +267,28 @@ var (
 // result is ErrNoCredentials (answered 401 without an error code, RFC 6750
 // section 3.1).
 func (a *Authenticator) Credentials(r *http.Request) (string, error) {
-	var tok string
+	tok, _, err := a.credentials(r)
+	return tok, err
+}
+
+// credentials is Credentials that also returns the token's selector when
+// the token is of the manager's own format (checked once here, so Verify
+// does not scan it again), or "" when it is not (a legacy token, or one
+// Verify will refuse).
+func (a *Authenticator) credentials(r *http.Request) (tok, selector string, err error) {
 	found := false
 	if vs, ok := r.Header["Authorization"]; ok {
 		if len(vs) != 1 {
-			return "", errManyHeaders
+			return "", "", errManyHeaders
 		}
 		t, bearer, err := parseBearer(vs[0])
+		if !bearer {
+			t = "" // another scheme counts as no credentials
+		} else if err == nil {
+			selector, err = a.checkToken(t)
+		}
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		tok, found = t, bearer
 	}
@@ -278,12 +296,12 @@ func (a *Authenticator) Credentials(r *http.Request) (string, error) {
 		if vs, ok := r.Header[a.header]; ok {
 			switch {
 			case found:
-				return "", errManyLocations
+				return "", "", errManyLocations
 			case len(vs) != 1:
-				return "", errManyHeaders
+				return "", "", errManyHeaders
 			}
-			if err := checkToken(vs[0]); err != nil {
-				return "", err
+			if selector, err = a.checkToken(vs[0]); err != nil {
+				return "", "", err
 			}
 			tok, found = vs[0], true
 		}
@@ -292,20 +310,32 @@ func (a *Authenticator) Credentials(r *http.Request) (string, error) {
 		if vs, ok := r.URL.Query()[a.query]; ok {
 			switch {
 			case found:
-				return "", errManyLocations
+				return "", "", errManyLocations
 			case len(vs) != 1:
-				return "", errManyHeaders
+				return "", "", errManyHeaders
 			}
-			if err := checkToken(vs[0]); err != nil {
-				return "", err
+			if selector, err = a.checkToken(vs[0]); err != nil {
+				return "", "", err
 			}
 			tok, found = vs[0], true
 		}
 	}
 	if !found {
-		return "", ErrNoCredentials
+		return "", "", ErrNoCredentials
 	}
-	return tok, nil
+	return tok, selector, nil
+}
+
+// checkToken checks a presented token's syntax. A token of the manager's
+// own format (shape, checksum, prefix, environment) is made only of
+// letters, digits and underscores, so it is also a valid b64token: its
+// selector is returned and nothing else is scanned. Anything else gets the
+// generic b64token check (syntaxCheck), and selector "".
+func (a *Authenticator) checkToken(t string) (selector string, err error) {
+	if sel, ok := a.m.ownSelector(t); ok {
+		return sel, nil
+	}
+	return "", syntaxCheck(t)
 }
 
 // parseBearer parses an Authorization value. bearer is false (and err nil)
@@ -326,16 +356,13 @@ func parseBearer(v string) (token string, bearer bool, err error) {
 	if rest[0] != ' ' {
 		return "", true, errTokenChars
 	}
-	if err := checkToken(rest[1:]); err != nil {
-		return "", true, err
-	}
-	return rest[1:], true, nil
+	return rest[1:], true, nil // the caller checks the token's syntax
 }
 
-// checkToken checks a presented token against RFC 6750's b64token syntax
+// syntaxCheck checks a presented token against RFC 6750's b64token syntax
 // (1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"=") and the
 // token length bound, rejecting oversize values before scanning them.
-func checkToken(t string) error {
+func syntaxCheck(t string) error {
 	switch {
 	case t == "":
 		return errEmptyToken

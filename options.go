@@ -1,7 +1,6 @@
 package apikey
 
 import (
-	"crypto/cipher"
 	"fmt"
 	"log/slog"
 	"time"
@@ -24,13 +23,11 @@ type config struct {
 	maxLifetime   time.Duration
 	defaultGrace  time.Duration
 	maxGrace      time.Duration
-	// webhookAEAD seals webhook secrets (WithWebhookKey); nil without one.
-	webhookAEAD cipher.AEAD
-	// webhookPolicy says which webhook URLs and addresses are allowed.
-	webhookPolicy WebhookPolicy
-	legacy        []LegacyScheme        // WithLegacyImport (legacy.go)
-	cache         *CacheOptions         // nil: no verification cache
-	publish       InvalidationPublisher // nil: none
+	// webhooks checks webhook URLs and seals their secrets (WithWebhooks).
+	webhooks Webhooks
+	legacy   []LegacyScheme        // WithLegacyImport (legacy.go)
+	cache    *CacheOptions         // nil: no verification cache
+	publish  InvalidationPublisher // nil: none
 }
 
 func defaultConfig() config {
@@ -198,8 +195,8 @@ func WithMaxLifetime(d time.Duration) Option {
 	}
 }
 
-// WithGrace sets the grace period Rotate uses when asked for DefaultGrace
-// (default one hour) and the longest grace it accepts (default 30 days).
+// WithGrace sets the default grace period (Manager.DefaultGrace, one hour
+// unless set) and the longest grace it accepts (default 30 days).
 // A long grace keeps a possibly leaked key alive; keep the maximum short.
 func WithGrace(def, max time.Duration) Option {
 	return func(c *config) error {

@@ -92,7 +92,7 @@ func TestNoPlaintext(t *testing.T) {
 		opts := []apikey.Option{
 			apikey.WithPrefix("pgk"), apikey.WithClock(clock), apikey.WithLogger(logger),
 			apikey.WithEventHook(events.hook), apikey.WithCurrentHashVersion(current),
-			apikey.WithWebhookKey(testWebhookKey),
+			testWebhooks(t),
 		}
 		for _, v := range versions {
 			opts = append(opts, apikey.WithPepper(v, map[string][]byte{"v1": pepperV1, "v2": pepperV2}[v]))
@@ -159,7 +159,7 @@ func TestNoPlaintext(t *testing.T) {
 	returned = append(returned, r, *r, r.Old)
 	keep(m.Verify(ctx, ta))
 	keep(m.Verify(ctx, r.Token.Reveal()))
-	keep(m.Update(ctx, "acme", b.Key.ID, apikey.Update{Name: ptr("b2"), Scopes: &[]string{"x:y"}}))
+	keep(m.Update(ctx, "acme", b.Key.ID, apikey.UpdateParams{Name: ptr("b2"), Scopes: &[]string{"x:y"}}))
 	keep(m.Revoke(ctx, "acme", b.Key.ID))
 	keep(m.Verify(ctx, b.Token.Reveal()))
 	clock.Advance(time.Hour)

@@ -132,7 +132,7 @@ func runRace(t *testing.T, m *apikey.Manager, store apikey.Store) {
 			if i%2 == 0 {
 				name = "again"
 			}
-			if _, err := m.Update(ctx, "acme", r.pick(rng).id, apikey.Update{Name: &name}); err != nil {
+			if _, err := m.Update(ctx, "acme", r.pick(rng).id, apikey.UpdateParams{Name: &name}); err != nil {
 				t.Errorf("Update: %v", err)
 			}
 		}

@@ -81,7 +81,7 @@ func TestRotateGraceArgument(t *testing.T) {
 		want    time.Duration // grace applied
 		invalid bool
 	}{
-		{"default grace", apikey.DefaultGrace, 10 * time.Minute, false},
+		{"default grace", -1, 10 * time.Minute, false}, // -1: m.DefaultGrace()
 		{"explicit", 20 * time.Minute, 20 * time.Minute, false},
 		{"exactly the max", time.Hour, time.Hour, false},
 		{"above the max", time.Hour + time.Nanosecond, 0, true},
@@ -92,7 +92,11 @@ func TestRotateGraceArgument(t *testing.T) {
 			f := newFixture(t, apikey.WithGrace(10*time.Minute, time.Hour))
 			old := f.create(t, "acme", apikey.CreateParams{})
 			f.store.reset()
-			r, err := f.m.Rotate(context.Background(), "acme", old.Key.ID, tt.grace)
+			grace := tt.grace
+			if grace == -1 {
+				grace = f.m.DefaultGrace()
+			}
+			r, err := f.m.Rotate(context.Background(), "acme", old.Key.ID, grace)
 			if tt.invalid {
 				if !errors.Is(err, apikey.ErrInvalid) || r != nil {
 					t.Fatalf("Rotate = %v, %v; want ErrInvalid", r, err)
@@ -171,7 +175,7 @@ func TestRotateSuccessorInherits(t *testing.T) {
 		Metadata:           map[string]string{"team": "infra"},
 	})
 	at := f.clock.Advance(time.Hour)
-	r, err := f.m.Rotate(context.Background(), "acme", old.Key.ID, apikey.DefaultGrace)
+	r, err := f.m.Rotate(context.Background(), "acme", old.Key.ID, f.m.DefaultGrace())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +237,7 @@ func TestRotateConcurrent(t *testing.T) {
 	if len(wins) != 1 || conflict != n-1 || len(other) != 0 {
 		t.Fatalf("%d wins, %d conflicts, other errors %v; want 1 and %d", len(wins), conflict, other, n-1)
 	}
-	keys, err := f.m.ListAll(ctx, "acme", apikey.ListAll)
+	keys, err := f.m.ListAll(ctx, "acme", apikey.ListAny)
 	if err != nil || len(keys) != 2 {
 		t.Fatalf("tenant has %d keys (%v), want the old one and one successor", len(keys), err)
 	}

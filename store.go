@@ -126,7 +126,7 @@ type ListFilter int
 // List filters. "Active" is judged at ListOptions.At exactly as
 // Key.StateAt judges it (a RevokedAt after At still counts as active).
 const (
-	ListAll     ListFilter = iota // every key
+	ListAny     ListFilter = iota // every key, in any state
 	ListActive                    // not revoked, not expired, not out of grace
 	ListRevoked                   // revoked (RevokedAt set)
 )
@@ -171,6 +171,7 @@ type Rotation struct {
 }
 
 // Update lists the fields Store.Update changes; nil fields are left alone.
+// (Manager.Update takes UpdateParams and fills in At.)
 type Update struct {
 	// At is when the update happens (stamps the change-feed entry).
 	At       time.Time

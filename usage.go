@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
+
+	"github.com/apikit/apikey/internal/worker"
 )
 
 // Usage tracking defaults.
@@ -54,7 +56,7 @@ type UsageTracker struct {
 	lifeMu  sync.Mutex
 	started bool
 	closed  bool
-	bg      worker // the flush loop
+	bg      worker.Worker // the flush loop
 }
 
 type usageShard struct {
@@ -77,7 +79,7 @@ type UsageOption func(*UsageTracker) error
 func WithUsageInterval(d time.Duration) UsageOption {
 	return func(t *UsageTracker) error {
 		if d <= 0 {
-			return fmt.Errorf("%w: usage interval must be positive", ErrInvalid)
+			return fmt.Errorf("%w: WithUsageInterval(%v): must be positive", ErrInvalid, d)
 		}
 		t.interval = d
 		return nil
@@ -90,7 +92,7 @@ func WithUsageInterval(d time.Duration) UsageOption {
 func WithUsageMaxPending(n int) UsageOption {
 	return func(t *UsageTracker) error {
 		if n <= 0 {
-			return fmt.Errorf("%w: max pending keys must be positive", ErrInvalid)
+			return fmt.Errorf("%w: WithUsageMaxPending(%d): must be positive", ErrInvalid, n)
 		}
 		t.maxPending = int64(n)
 		return nil
@@ -102,7 +104,7 @@ func WithUsageMaxPending(n int) UsageOption {
 func WithUsageBatchSize(n int) UsageOption {
 	return func(t *UsageTracker) error {
 		if n <= 0 {
-			return fmt.Errorf("%w: usage batch size must be positive", ErrInvalid)
+			return fmt.Errorf("%w: WithUsageBatchSize(%d): must be positive", ErrInvalid, n)
 		}
 		t.batchSize = n
 		return nil
@@ -278,7 +280,7 @@ func (t *UsageTracker) Start(ctx context.Context) error {
 		return errors.New("apikey: usage tracker already started")
 	}
 	t.started = true
-	return t.bg.start(ctx, "usage tracker", t.run)
+	return t.bg.Start(ctx, ErrConflict, "usage tracker", t.run)
 }
 
 func (t *UsageTracker) run(ctx context.Context) {
@@ -303,7 +305,7 @@ func (t *UsageTracker) run(ctx context.Context) {
 // again only flushes again.
 func (t *UsageTracker) Close(ctx context.Context) error {
 	t.lifeMu.Lock()
-	t.bg.stop()
+	t.bg.Stop()
 	t.closed = true
 	t.lifeMu.Unlock()
 	return t.Flush(ctx)

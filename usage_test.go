@@ -298,11 +298,12 @@ func TestUsageCleansText(t *testing.T) {
 func TestUsageOptions(t *testing.T) {
 	f := newMWFixture(t)
 	for name, o := range map[string]apikey.UsageOption{
-		"zero interval":    apikey.WithUsageInterval(0),
-		"zero max pending": apikey.WithUsageMaxPending(0),
-		"zero batch":       apikey.WithUsageBatchSize(0),
+		"WithUsageInterval":   apikey.WithUsageInterval(0),
+		"WithUsageMaxPending": apikey.WithUsageMaxPending(0),
+		"WithUsageBatchSize":  apikey.WithUsageBatchSize(-1),
 	} {
-		if _, err := apikey.NewUsageTracker(f.store, o); !errors.Is(err, apikey.ErrInvalid) {
+		// The error names the option, as New's and the subpackages' do.
+		if _, err := apikey.NewUsageTracker(f.store, o); !errors.Is(err, apikey.ErrInvalid) || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s: err = %v", name, err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"time"
 )
 
 // Verify checks a presented token and returns its key. It refuses a
@@ -29,10 +30,9 @@ import (
 // The returned Key is read-only: it may be shared with the verification
 // cache and with concurrent callers. Do not modify it; Clone it to change it.
 func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
-	prefix, env, selector, ok := splitToken(token)
-	if ok {
-		ok = prefix == m.cfg.prefix && m.knownEnv(env)
-	} else {
+	prefix, env, selector, split := splitToken(token)
+	ok := split && prefix == m.cfg.prefix && m.knownEnv(env)
+	if !split {
 		// Not our format: maybe a key imported from another system, found by
 		// its legacy scheme's lookup value (legacy.go). False without one.
 		selector, ok = m.legacyLookup(token)
@@ -40,9 +40,32 @@ func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 	if !ok {
 		return nil, m.verifyFailed(ctx, ErrMalformed, "malformed", nil)
 	}
-	// The raw clock is enough for StateAt (stored instants are whole
-	// microseconds, so truncating now would not change any comparison).
-	now := m.cfg.clock.Now()
+	return m.verifySelector(ctx, token, selector)
+}
+
+// ownSelector returns the selector of a token of this manager's format:
+// shape, checksum, prefix and one of its environments. It does not
+// allocate and reads no store.
+func (m *Manager) ownSelector(token string) (string, bool) {
+	prefix, env, selector, ok := splitToken(token)
+	if !ok || prefix != m.cfg.prefix || !m.knownEnv(env) {
+		return "", false
+	}
+	return selector, true
+}
+
+// verifySelector is Verify after the token's syntax was checked and its
+// lookup value found (the Authenticator calls it directly, so that a token
+// is scanned once per request).
+func (m *Manager) verifySelector(ctx context.Context, token, selector string) (*Key, error) {
+	// The clock is read only when something needs it: the cache's TTL, or a
+	// key with a time bound (see Key.timeless). The raw clock is enough for
+	// StateAt (stored instants are whole microseconds, so truncating now
+	// would not change any comparison).
+	var now time.Time
+	if m.cache != nil {
+		now = m.cfg.clock.Now()
+	}
 	k, err := m.fetch(ctx, selector, now)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
@@ -64,6 +87,9 @@ func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 	}
 	if !h.Verify(token, k.Hash) {
 		return nil, m.verifyFailed(ctx, ErrNotFound, "mismatch", k)
+	}
+	if now.IsZero() && !k.timeless() {
+		now = m.cfg.clock.Now()
 	}
 	if st := k.StateAt(now); st != StateActive {
 		return nil, m.verifyFailed(ctx, stateErr(st), st.String(), k)

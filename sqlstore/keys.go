@@ -106,7 +106,7 @@ func (s *Store) List(ctx context.Context, tenant string, opts apikey.ListOptions
 	var args []any
 	filter := opts.Filter
 	if filter == apikey.ListActive && opts.At.IsZero() {
-		filter = apikey.ListAll
+		filter = apikey.ListAny
 	}
 	after := opts.After != ""
 	switch filter {

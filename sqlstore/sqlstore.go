@@ -72,7 +72,7 @@ var notifyRE = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 // Update, UpgradeHash) also call pg_notify on channel in its transaction,
 // so PostgreSQL tells the sessions that LISTEN on channel when the change
 // commits (and not if it rolls back); followers woken that way
-// (apikey.Follower.Notify) read the feed at once instead of at their next
+// (follow.Follower.Notify) read the feed at once instead of at their next
 // poll. The payload is empty: a notification only says "read the feed". A
 // write that ends up changing nothing may notify anyway, which costs one
 // feed read. Channels are per database, not per schema: stores in several

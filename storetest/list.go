@@ -175,7 +175,7 @@ func createAll(f *fixture, keys []*apikey.Key, workers int) {
 }
 
 // ListActive judges each key at ListOptions.At exactly like Key.StateAt;
-// ListRevoked lists keys with RevokedAt set; ListAll lists everything.
+// ListRevoked lists keys with RevokedAt set; ListAny lists everything.
 func testListFilters(f *fixture) {
 	now := at(10 * time.Hour)
 	type tc struct {
@@ -227,7 +227,7 @@ func testListFilters(f *fixture) {
 		filter apikey.ListFilter
 		want   []*apikey.Key
 	}{
-		{"ListAll", apikey.ListAll, all},
+		{"ListAny", apikey.ListAny, all},
 		{"ListActive", apikey.ListActive, active},
 		{"ListRevoked", apikey.ListRevoked, revoked},
 	} {
@@ -253,7 +253,7 @@ func names(ids []string, name map[string]string) []string {
 // An unknown tenant gives an empty page, with any filter.
 func testListUnknownTenant(f *fixture) {
 	f.create("acme")
-	for _, filter := range []apikey.ListFilter{apikey.ListAll, apikey.ListActive, apikey.ListRevoked} {
+	for _, filter := range []apikey.ListFilter{apikey.ListAny, apikey.ListActive, apikey.ListRevoked} {
 		p, err := f.s.List(f.ctx, "nobody", apikey.ListOptions{Filter: filter, At: base})
 		noErr(f, "List of an unknown tenant", err)
 		if len(p.Keys) != 0 || p.Next != "" {

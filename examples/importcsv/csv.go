@@ -11,6 +11,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/legacy"
 )
 
 // Columns of the input. The first row names them, in any order; id, tenant,
@@ -90,7 +91,7 @@ func params(get func(string) string, hashVersion string) (apikey.ImportParams, e
 		HashVersion: hashVersion,
 		Hash:        []byte(get(colSHA256)),
 	}
-	if _, err := apikey.DecodeDigest(p.Hash); err != nil {
+	if _, err := legacy.DecodeDigest(p.Hash); err != nil {
 		return p, fmt.Errorf("%s: %w", colSHA256, err)
 	}
 	if _, err := apikey.NormalizeScopes(p.Scopes); err != nil {

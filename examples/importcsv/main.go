@@ -41,6 +41,7 @@ import (
 	"strings"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/legacy"
 )
 
 // legacyVersion is the hash version imported keys are stored under until
@@ -84,7 +85,7 @@ func run(args []string, getenv func(string) string, stdin io.Reader, stdout, std
 	m, err := apikey.New(store,
 		apikey.WithPrefix(*prefix),
 		apikey.WithPepper("v1", pepper),
-		apikey.WithLegacyImport(apikey.LegacySHA256(legacyVersion)),
+		apikey.WithLegacyImport(legacy.SHA256(legacyVersion)),
 	)
 	if err != nil {
 		fmt.Fprintf(stderr, "importcsv: %v\n", err)
@@ -171,7 +172,7 @@ func verifyTokens(ctx context.Context, m *apikey.Manager, r io.Reader, w io.Writ
 			continue
 		}
 		version := k.HashVersion
-		if stored, err := m.Get(ctx, apikey.AllTenants, k.ID); err == nil {
+		if stored, err := m.GetByID(ctx, k.ID); err == nil {
 			version = stored.HashVersion
 		}
 		fmt.Fprintf(w, "token %d: ok: key %s (%s) of %s, stored under %s\n", n, k.ID, k.Prefix, k.Tenant, version)

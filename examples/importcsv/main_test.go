@@ -16,6 +16,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/legacy"
 	"github.com/apikit/apikey/memstore"
 )
 
@@ -113,7 +114,7 @@ func TestImportUpgradesOnFirstVerify(t *testing.T) {
 	ctx := context.Background()
 	store := memstore.New()
 	m, err := apikey.New(store, apikey.WithPepper("v1", []byte(testPepper)),
-		apikey.WithLegacyImport(apikey.LegacySHA256(legacyVersion)))
+		apikey.WithLegacyImport(legacy.SHA256(legacyVersion)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 // Package pgnotify is the PostgreSQL push path of the change-feed follower:
 // a Listener holds one connection of the application's pool, LISTENs on a
-// channel, and calls a wake function (apikey.Follower.Notify) whenever a
+// channel, and calls a wake function (follow.Follower.Notify) whenever a
 // notification arrives. The writer side is sqlstore.WithNotify, which
 // queues pg_notify in the transaction of every change, so the follower of
 // every process reads the feed as soon as a change commits rather than at
@@ -8,7 +8,7 @@
 // missed notification only costs up to one poll interval.
 //
 //	store, _ := sqlstore.New(db, sqlstore.Postgres, sqlstore.WithNotify("apikey_changes"))
-//	f := apikey.NewFollower(m)
+//	f, err := follow.New(m)
 //	l, _ := pgnotify.New(db, "apikey_changes", f.Notify, logger)
 //	f.Start(ctx); l.Start(ctx)
 //	defer func() { l.Stop(); f.Stop() }()

@@ -10,6 +10,7 @@ import (
 	"github.com/apikit/apikey"
 	"github.com/apikit/apikey/examples/internal/sqltest"
 	"github.com/apikit/apikey/examples/pgnotify"
+	"github.com/apikit/apikey/follow"
 	"github.com/apikit/apikey/sqlstore"
 )
 
@@ -47,7 +48,7 @@ func TestNotifyWakesFollower(t *testing.T) {
 		t.Fatal(err)
 	}
 	a, b := manager(t, sa), manager(t, sb)
-	f := apikey.NewFollower(b, apikey.WithFollowInterval(time.Hour))
+	f := mustFollower(t, b, follow.WithInterval(time.Hour))
 	if err := f.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -131,4 +132,14 @@ func TestNewRefusesBadArguments(t *testing.T) {
 			t.Errorf("%s: New accepted it", tc.name)
 		}
 	}
+}
+
+// mustFollower is follow.New for options that must be valid.
+func mustFollower(t testing.TB, m *apikey.Manager, opts ...follow.Option) *follow.Follower {
+	t.Helper()
+	f, err := follow.New(m, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

@@ -74,52 +74,37 @@ func (a *app) writeLibError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// jsonMux serves requests with mux, except that the mux's own answers for
-// an unknown path (404) or a wrong method (405, with its Allow header) are
-// given in the JSON error shape instead of plain text.
+// jsonMux serves requests with mux, except that an unknown path (404) or
+// a wrong method (405, with an Allow header) is answered in the JSON error
+// shape instead of the mux's plain text. It registers a catch-all pattern
+// so that a request is routed once: the methods a path allows are worked
+// out only when a request missed every route.
 func jsonMux(mux *http.ServeMux) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h, pattern := mux.Handler(r)
-		if pattern != "" {
-			// ServeHTTP, not h: it also sets the request's path values.
-			mux.ServeHTTP(w, r)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if allow := allowedMethods(mux, r); len(allow) > 0 {
+			w.Header().Set("Allow", strings.Join(allow, ", "))
+			writeError(w, http.StatusMethodNotAllowed, codeMethodNotAllowed, "method "+r.Method+" is not allowed on this path")
 			return
 		}
-		rec := &headerRecorder{header: http.Header{}}
-		h.ServeHTTP(rec, r)
-		switch rec.status {
-		case http.StatusMethodNotAllowed:
-			if allow := rec.header.Get("Allow"); allow != "" {
-				w.Header().Set("Allow", allow)
-			}
-			writeError(w, http.StatusMethodNotAllowed, codeMethodNotAllowed, "method "+r.Method+" is not allowed on this path")
-		default:
-			writeError(w, http.StatusNotFound, codeNotFound, "no such endpoint")
-		}
+		writeError(w, http.StatusNotFound, codeNotFound, "no such endpoint")
 	})
+	return mux
 }
 
-// headerRecorder captures the status and headers of the mux's internal
-// error handlers and discards their plain-text body.
-type headerRecorder struct {
-	header http.Header
-	status int
-}
+// probeMethods are the methods allowedMethods tries, in the order of the
+// Allow header.
+var probeMethods = []string{http.MethodDelete, http.MethodGet, http.MethodHead, http.MethodPatch, http.MethodPost, http.MethodPut}
 
-// Header returns the recorded headers.
-func (h *headerRecorder) Header() http.Header { return h.header }
-
-// Write discards b, recording an implicit 200.
-func (h *headerRecorder) Write(b []byte) (int, error) {
-	if h.status == 0 {
-		h.status = http.StatusOK
+// allowedMethods returns the methods for which mux has a route (other than
+// the catch-all) matching r's path.
+func allowedMethods(mux *http.ServeMux, r *http.Request) []string {
+	var allow []string
+	probe := r.Clone(r.Context())
+	for _, m := range probeMethods {
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "" && pattern != "/" {
+			allow = append(allow, m)
+		}
 	}
-	return len(b), nil
-}
-
-// WriteHeader records the first status.
-func (h *headerRecorder) WriteHeader(status int) {
-	if h.status == 0 {
-		h.status = status
-	}
+	return allow
 }

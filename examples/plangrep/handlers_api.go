@@ -75,13 +75,17 @@ func (a *app) listProjects(w http.ResponseWriter, r *http.Request) {
 	for i, name := range demoProjects {
 		out[i] = project{ID: demoID("prj", ws, i), WorkspaceID: ws, Name: name}
 	}
-	kit.WriteJSON(w, http.StatusOK, map[string]any{"projects": out})
+	kit.WriteJSON(w, http.StatusOK, struct {
+		Projects []project `json:"projects"`
+	}{out})
 }
 
 // listJobs handles GET /api/open/v1/jobs (jobs:read): the workspace's jobs,
 // newest first.
 func (a *app) listJobs(w http.ResponseWriter, r *http.Request) {
-	kit.WriteJSON(w, http.StatusOK, map[string]any{"jobs": a.jobs.list(callerKey(r).Tenant)})
+	kit.WriteJSON(w, http.StatusOK, struct {
+		Jobs []job `json:"jobs"`
+	}{a.jobs.list(callerKey(r).Tenant)})
 }
 
 // createJobRequest is the body of POST /api/open/v1/jobs.
@@ -117,7 +121,9 @@ func (a *app) createJob(w http.ResponseWriter, r *http.Request) {
 		a.writeLibError(w, r, err)
 		return
 	}
-	kit.WriteJSON(w, http.StatusCreated, map[string]any{"job": j})
+	kit.WriteJSON(w, http.StatusCreated, struct {
+		Job job `json:"job"`
+	}{j})
 }
 
 // checkJob validates a job request for workspace ws.
@@ -156,7 +162,9 @@ func (a *app) getArtifact(w http.ResponseWriter, r *http.Request) {
 		exp := a.manager.Now().Add(artifactURLLifetime)
 		u := "https://artifacts.plangrep.example/" + url.PathEscape(ws) + "/" + id + "/" + d.name +
 			"?expires=" + fmt.Sprint(exp.Unix())
-		kit.WriteJSON(w, http.StatusOK, map[string]any{"artifact": artifact{
+		kit.WriteJSON(w, http.StatusOK, struct {
+			Artifact artifact `json:"artifact"`
+		}{artifact{
 			ID:          id,
 			WorkspaceID: ws,
 			ProjectID:   demoID("prj", ws, d.project),

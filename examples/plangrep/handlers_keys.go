@@ -98,7 +98,7 @@ func checkLabel(l string) error {
 // newest first.
 func (a *app) listKeys(w http.ResponseWriter, r *http.Request) {
 	s, _ := sessionFrom(r.Context())
-	keys, err := a.manager.ListAll(r.Context(), s.WorkspaceID, apikey.ListAll)
+	keys, err := a.manager.ListAll(r.Context(), s.WorkspaceID, apikey.ListAny)
 	if err != nil {
 		a.writeLibError(w, r, err)
 		return

@@ -14,6 +14,7 @@ import (
 
 	"github.com/apikit/apikey"
 	"github.com/apikit/apikey/examples/internal/kit"
+	"github.com/apikit/apikey/rotation"
 )
 
 // Token format and scope catalogue of seed 003.
@@ -52,7 +53,7 @@ type app struct {
 	m         *apikey.Manager
 	clock     *kit.DevClock
 	tracker   *apikey.UsageTracker
-	scheduler *apikey.Scheduler
+	scheduler *rotation.Scheduler
 	log       *slog.Logger
 	// redis is the -redis rate limiter (nil without -redis).
 	redis *kit.RedisLimiter
@@ -108,18 +109,19 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err erro
 		}
 		a.closers = append(a.closers, a.redis.Close)
 	}
+	hooks, err := rotation.NewWebhooks(secrets.WebhookKey, rotation.WebhookPolicy{AllowLoopback: cfg.Dev})
+	if err != nil {
+		return nil, err
+	}
 	opts := []apikey.Option{
 		apikey.WithPrefix(tokenPrefix),
 		apikey.WithEnvironments(tokenEnv),
 		apikey.WithPepper("v1", secrets.Pepper),
-		apikey.WithWebhookKey(secrets.WebhookKey),
+		apikey.WithWebhooks(hooks),
 		apikey.WithClock(a.clock),
 		apikey.WithLogger(log),
 		apikey.WithScopeCatalog(catalogue...),
 		apikey.WithGrace(defaultGrace, maxGrace),
-	}
-	if cfg.Dev {
-		opts = append(opts, apikey.WithInsecureLoopbackWebhooks())
 	}
 	// Verification cache on SQL stores, kept in step with other processes
 	// by the change-feed follower.
@@ -155,7 +157,9 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err erro
 		d := sha256.Sum256([]byte(adminToken))
 		auth.adminDigest = d[:]
 	}
-	a.scheduler = apikey.NewScheduler(a.m, apikey.WithRotationCheckInterval(cfg.RotationCheck))
+	if a.scheduler, err = rotation.NewScheduler(a.m, rotation.WithCheckInterval(cfg.RotationCheck)); err != nil {
+		return nil, err
+	}
 	if err := a.scheduler.Start(context.WithoutCancel(ctx)); err != nil {
 		return nil, err
 	}

@@ -40,13 +40,18 @@ func principalFrom(ctx context.Context) (principal, bool) {
 	return p, ok
 }
 
-// tenant returns the tenant argument for Manager calls: AllTenants for the
-// operator, the key's project otherwise.
-func (p principal) tenant() string {
-	if p.admin {
-		return apikey.AllTenants
+// tenantOf returns the tenant argument for Manager calls on key id: the
+// key's own project for the operator (found with GetByID), the caller's
+// project otherwise (so another project's key is not found).
+func (p principal) tenantOf(ctx context.Context, m *apikey.Manager, id string) (string, error) {
+	if !p.admin {
+		return p.key.Tenant, nil
 	}
-	return p.key.Tenant
+	k, err := m.GetByID(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	return k.Tenant, nil
 }
 
 // canSeeProject reports whether p may act on project id.

@@ -46,7 +46,7 @@ func checkText(field, s string, max int) error {
 
 // checkProjectID validates a project_id.
 func checkProjectID(id string) error {
-	if id == apikey.AllTenants {
+	if id == "*" { // refused by apikey as a tenant
 		return fmt.Errorf("project_id %q is reserved", id)
 	}
 	return checkText("project_id", id, maxProjectIDLen)
@@ -166,7 +166,7 @@ func (a *app) listKeys(w http.ResponseWriter, r *http.Request) {
 		notFoundProject(w)
 		return
 	}
-	keys, err := a.m.ListAll(r.Context(), pid, apikey.ListAll)
+	keys, err := a.m.ListAll(r.Context(), pid, apikey.ListAny)
 	if err != nil {
 		writeLibError(w, a.log, err)
 		return
@@ -182,7 +182,12 @@ func (a *app) listKeys(w http.ResponseWriter, r *http.Request) {
 // again is a 204 that changes nothing.
 func (a *app) revokeKey(w http.ResponseWriter, r *http.Request) {
 	p, _ := principalFrom(r.Context())
-	if _, err := a.m.Revoke(r.Context(), p.tenant(), r.PathValue("keyID")); err != nil {
+	id := r.PathValue("keyID")
+	tenant, err := p.tenantOf(r.Context(), a.m, id)
+	if err == nil {
+		_, err = a.m.Revoke(r.Context(), tenant, id)
+	}
+	if err != nil {
 		writeLibError(w, a.log, err)
 		return
 	}
@@ -198,7 +203,7 @@ func (a *app) rotateKey(w http.ResponseWriter, r *http.Request) {
 		writeBodyError(w, err)
 		return
 	}
-	grace := apikey.DefaultGrace
+	grace := a.m.DefaultGrace()
 	if s := req.GracePeriodSeconds; s != nil {
 		if *s < 0 || *s > int64(maxGrace/time.Second) {
 			writeError(w, http.StatusBadRequest, codeBadRequest,
@@ -208,7 +213,12 @@ func (a *app) rotateKey(w http.ResponseWriter, r *http.Request) {
 		grace = time.Duration(*s) * time.Second
 	}
 	id := r.PathValue("keyID")
-	old, err := a.m.Get(r.Context(), p.tenant(), id)
+	tenant, err := p.tenantOf(r.Context(), a.m, id)
+	if err != nil {
+		writeLibError(w, a.log, err)
+		return
+	}
+	old, err := a.m.Get(r.Context(), tenant, id)
 	if err != nil {
 		writeLibError(w, a.log, err)
 		return
@@ -221,7 +231,7 @@ func (a *app) rotateKey(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	rot, err := a.m.Rotate(r.Context(), p.tenant(), id, grace)
+	rot, err := a.m.Rotate(r.Context(), tenant, id, grace)
 	if err != nil {
 		writeLibError(w, a.log, err)
 		return

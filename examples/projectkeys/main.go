@@ -12,15 +12,15 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/apikit/apikey"
 	"github.com/apikit/apikey/examples/internal/kit"
+	"github.com/apikit/apikey/rotation"
 )
 
 func main() {
 	fs := flag.NewFlagSet("projectkeys", flag.ExitOnError)
 	kc := kit.RegisterFlags(fs, "projectkeys")
 	adminToken := fs.String("admin-token", "", "operator bearer token (default $ADMIN_TOKEN; under -dev a random one is generated when neither is set)")
-	rotationCheck := fs.Duration("rotation-check", apikey.DefaultRotationCheckInterval, "how often keys due for scheduled rotation are rotated")
+	rotationCheck := fs.Duration("rotation-check", rotation.DefaultCheckInterval, "how often keys due for scheduled rotation are rotated")
 	redisURL := fs.String("redis", "", "redis://HOST:PORT/DB: rate limits shared with every process given the same Redis and -db (default: in-process)")
 	_ = fs.Parse(os.Args[1:])
 

@@ -9,12 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/rotation"
 )
 
 // delivery is one webhook the receiver got.
 type delivery struct {
-	event apikey.RotationEvent
+	event rotation.Event
 	// verifyErr is VerifyWebhook's verdict on the signature and age.
 	verifyErr error
 	// whoami is the status of GET /v1/whoami with the delivered key, made
@@ -23,7 +23,7 @@ type delivery struct {
 }
 
 // receiver is a loopback webhook endpoint that verifies every delivery
-// with apikey.VerifyWebhook at the server's (dev) clock, tries the
+// with rotation.VerifyWebhook at the server's (dev) clock, tries the
 // delivered key, and answers with the status it is told.
 type receiver struct {
 	srv    *httptest.Server
@@ -39,7 +39,7 @@ func newReceiver(t *testing.T, e *env, secret func() string) *receiver {
 		body, _ := io.ReadAll(r.Body)
 		// The event is stamped with the server's dev clock, which the
 		// tests move ahead of the wall clock: check its age against it.
-		ev, err := apikey.VerifyWebhook(secret(), body, r.Header.Get(apikey.SignatureHeader), 0, e.app.m.Now())
+		ev, err := rotation.VerifyWebhook(secret(), body, r.Header.Get(rotation.SignatureHeader), 0, e.app.m.Now())
 		d := delivery{event: ev, verifyErr: err}
 		if err == nil {
 			d.whoami = e.whoamiStatus(t, ev.Key.Reveal())
@@ -106,7 +106,7 @@ func TestScheduledRotation(t *testing.T) {
 		now := e.advance(t, "2h")
 		d := rc.last(t, 1)
 		ev := d.event
-		if ev.Type != apikey.RotationEventType || ev.OldKeyID != k.ID || ev.NewKeyID == k.ID || ev.Tenant != "p1" {
+		if ev.Type != rotation.EventType || ev.OldKeyID != k.ID || ev.NewKeyID == k.ID || ev.Tenant != "p1" {
 			t.Fatalf("event %+v", ev)
 		}
 		if d.whoami != http.StatusOK {

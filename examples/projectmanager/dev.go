@@ -25,7 +25,7 @@ func (a *app) bootstrap(w http.ResponseWriter, r *http.Request) {
 	case req.WorkspaceID == nil || strings.TrimSpace(*req.WorkspaceID) == "":
 		writeValidation(w, map[string]string{"workspaceId": "workspaceId is required"})
 		return
-	case len(*req.WorkspaceID) > maxWorkspaceID || *req.WorkspaceID == apikey.AllTenants ||
+	case len(*req.WorkspaceID) > maxWorkspaceID || *req.WorkspaceID == "*" ||
 		!printable(*req.WorkspaceID):
 		writeValidation(w, map[string]string{"workspaceId": "workspaceId must be 1-128 printable characters"})
 		return

@@ -13,6 +13,7 @@ import (
 
 	"github.com/apikit/apikey"
 	"github.com/apikit/apikey/examples/internal/sqltest"
+	"github.com/apikit/apikey/rotation"
 	"github.com/apikit/apikey/sqlstore"
 )
 
@@ -24,8 +25,12 @@ import (
 func secretsSession(t *testing.T, store apikey.Store) (secrets, prefixes []string) {
 	t.Helper()
 	ctx := context.Background()
+	hooks, err := rotation.NewWebhooks([]byte("secrets-at-rest-webhook-key-0123"), rotation.WebhookPolicy{})
+	if err != nil {
+		t.Fatal(err)
+	}
 	m, err := apikey.New(store, apikey.WithPrefix("sec"), apikey.WithPepper("v1", []byte("secrets-at-rest-pepper-0123456789abcdef")),
-		apikey.WithWebhookKey([]byte("secrets-at-rest-webhook-key-0123")), apikey.WithCache(apikey.CacheOptions{}))
+		apikey.WithWebhooks(hooks), apikey.WithCache(apikey.CacheOptions{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +74,7 @@ func secretsSession(t *testing.T, store apikey.Store) (secrets, prefixes []strin
 	}
 	keep(&rot.Issued)
 	name := "renamed"
-	if _, err := m.Update(ctx, "acme", ids[1], apikey.Update{Name: &name}); err != nil {
+	if _, err := m.Update(ctx, "acme", ids[1], apikey.UpdateParams{Name: &name}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := m.Revoke(ctx, "acme", ids[2]); err != nil {

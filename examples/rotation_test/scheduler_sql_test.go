@@ -8,6 +8,7 @@ import (
 
 	"github.com/apikit/apikey"
 	"github.com/apikit/apikey/examples/internal/sqltest"
+	"github.com/apikit/apikey/rotation"
 	"github.com/apikit/apikey/sqlstore"
 )
 
@@ -26,6 +27,10 @@ func TestSchedulersRotateOnce(t *testing.T) {
 			ctx := context.Background()
 			clock := apikey.NewManualClock(time.Date(2030, 1, 1, 12, 0, 0, 0, time.UTC))
 
+			hooks, err := rotation.NewWebhooks(webhookKey, rotation.WebhookPolicy{})
+			if err != nil {
+				t.Fatal(err)
+			}
 			newManager := func() *apikey.Manager {
 				st, err := sqlstore.New(db, dialect)
 				if err != nil {
@@ -35,7 +40,7 @@ func TestSchedulersRotateOnce(t *testing.T) {
 					t.Fatal(err)
 				}
 				m, err := apikey.New(st, apikey.WithPrefix("rot"), apikey.WithPepper("v1", pepper),
-					apikey.WithWebhookKey(webhookKey), apikey.WithClock(clock))
+					apikey.WithWebhooks(hooks), apikey.WithClock(clock))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -56,17 +61,17 @@ func TestSchedulersRotateOnce(t *testing.T) {
 
 			var mu sync.Mutex
 			delivered := map[string]int{} // old key ID -> deliveries
-			deliver := func(_ context.Context, ev apikey.RotationEvent, _ apikey.Secret) error {
+			deliver := func(_ context.Context, ev rotation.Event, _ apikey.Secret) error {
 				mu.Lock()
 				defer mu.Unlock()
 				delivered[ev.OldKeyID]++
 				return nil
 			}
 			const schedulers = 3
-			reports := make([]apikey.RotationReport, schedulers)
+			reports := make([]rotation.Report, schedulers)
 			var wg sync.WaitGroup
 			for i := range schedulers {
-				s := apikey.NewScheduler(newManager(), apikey.WithDelivery(deliver))
+				s := newScheduler(t, newManager(), rotation.WithDelivery(deliver))
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
@@ -81,7 +86,7 @@ func TestSchedulersRotateOnce(t *testing.T) {
 
 			committed := 0
 			for _, r := range reports {
-				committed += r.Count(apikey.RotationCommitted)
+				committed += r.Count(rotation.Committed)
 			}
 			if committed != keys {
 				t.Errorf("%d rotations committed across %d schedulers, want %d", committed, schedulers, keys)
@@ -98,7 +103,7 @@ func TestSchedulersRotateOnce(t *testing.T) {
 					t.Errorf("key %s not marked replaced after its rotation", id)
 				}
 			}
-			all, err := creator.ListAll(ctx, "p1", apikey.ListAll)
+			all, err := creator.ListAll(ctx, "p1", apikey.ListAny)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,10 +112,20 @@ func TestSchedulersRotateOnce(t *testing.T) {
 			}
 
 			// A second round at the same instant finds nothing due.
-			rep, err := apikey.NewScheduler(newManager(), apikey.WithDelivery(deliver)).RunOnce(ctx)
-			if err != nil || rep.Count(apikey.RotationCommitted) != 0 {
-				t.Errorf("second round: %d committed, err %v; want 0", rep.Count(apikey.RotationCommitted), err)
+			rep, err := newScheduler(t, newManager(), rotation.WithDelivery(deliver)).RunOnce(ctx)
+			if err != nil || rep.Count(rotation.Committed) != 0 {
+				t.Errorf("second round: %d committed, err %v; want 0", rep.Count(rotation.Committed), err)
 			}
 		})
 	}
+}
+
+// newScheduler is rotation.NewScheduler for options that must be valid.
+func newScheduler(t *testing.T, m *apikey.Manager, opts ...rotation.Option) *rotation.Scheduler {
+	t.Helper()
+	s, err := rotation.NewScheduler(m, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

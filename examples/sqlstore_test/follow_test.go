@@ -8,6 +8,7 @@ import (
 
 	"github.com/apikit/apikey"
 	"github.com/apikit/apikey/examples/internal/sqltest"
+	"github.com/apikit/apikey/follow"
 	"github.com/apikit/apikey/memstore"
 	"github.com/apikit/apikey/sqlstore"
 	"github.com/apikit/apikey/storetest/faultstore"
@@ -89,7 +90,7 @@ func TestFollowerAcrossPools(t *testing.T) {
 					ctx := context.Background()
 					sa, sb := storePair(t, engine)
 					a, b := cachedManager(t, sa), cachedManager(t, sb)
-					f := apikey.NewFollower(b, apikey.WithFollowInterval(followPoll))
+					f := mustFollower(t, b, follow.WithInterval(followPoll))
 					if err := f.Start(ctx); err != nil {
 						t.Fatalf("Start: %v", err)
 					}
@@ -168,7 +169,7 @@ func TestFollowerTrimmedFeedAcrossPools(t *testing.T) {
 			ctx := context.Background()
 			sa, sb := storePair(t, engine)
 			a, b := cachedManager(t, sa), cachedManager(t, sb)
-			f := apikey.NewFollower(b)
+			f := mustFollower(t, b)
 			if err := f.Poll(ctx); err != nil {
 				t.Fatalf("Poll: %v", err)
 			}
@@ -183,7 +184,7 @@ func TestFollowerTrimmedFeedAcrossPools(t *testing.T) {
 					t.Fatal(err)
 				}
 				scopes := []string{"jobs:write"}
-				if _, err := a.Update(ctx, "ws_1", is.Key.ID, apikey.Update{Scopes: &scopes}); err != nil {
+				if _, err := a.Update(ctx, "ws_1", is.Key.ID, apikey.UpdateParams{Scopes: &scopes}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -231,7 +232,7 @@ func TestFollowerBrokenFeedAcrossPools(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					f := apikey.NewFollower(b, apikey.WithFollowTimeout(100*time.Millisecond))
+					f := mustFollower(t, b, follow.WithTimeout(100*time.Millisecond))
 					if err := f.Poll(ctx); err != nil {
 						t.Fatalf("Poll: %v", err)
 					}
@@ -277,4 +278,14 @@ func TestFollowerBrokenFeedAcrossPools(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustFollower is follow.New for options that must be valid.
+func mustFollower(t testing.TB, m *apikey.Manager, opts ...follow.Option) *follow.Follower {
+	t.Helper()
+	f, err := follow.New(m, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

@@ -114,7 +114,7 @@ func TestListPages(t *testing.T) {
 		for _, c := range []struct {
 			filter apikey.ListFilter
 			want   int
-		}{{apikey.ListAll, 25}, {apikey.ListActive, 20}, {apikey.ListRevoked, 5}} {
+		}{{apikey.ListAny, 25}, {apikey.ListActive, 20}, {apikey.ListRevoked, 5}} {
 			var got []string
 			opts := apikey.ListOptions{Filter: c.filter, Limit: 7, At: base.Add(time.Minute)}
 			for pages := 0; ; pages++ {

@@ -172,3 +172,41 @@ func Interleave(bm *testing.B, aName string, a func(), bName string, b func()) {
 	bm.ReportMetric(float64(tb)/float64(ta), "ratio")
 	bm.ReportMetric(float64(bestB)/float64(bestA), "best-ratio")
 }
+
+// Leg is one measured function of InterleaveLegs.
+type Leg struct {
+	Name string
+	Fn   func()
+}
+
+// InterleaveLegs generalises Interleave to any number of legs: it runs
+// each leg ratioChunk times in turn, round after round, until each ran
+// bm.N times, and returns each leg's mean and best-chunk cost in ns per
+// call, in the order given. Load on the machine then affects every leg
+// alike, and ratios of the best chunks are the steadiest figures.
+func InterleaveLegs(bm *testing.B, legs ...Leg) (mean, best []float64) {
+	total := make([]time.Duration, len(legs))
+	bests := make([]time.Duration, len(legs))
+	for i := range bests {
+		bests[i] = 1 << 62
+	}
+	n := 0
+	for n < bm.N {
+		for i, l := range legs {
+			start := time.Now()
+			for range ratioChunk {
+				l.Fn()
+			}
+			d := time.Since(start)
+			total[i] += d
+			bests[i] = min(bests[i], d)
+		}
+		n += ratioChunk
+	}
+	mean, best = make([]float64, len(legs)), make([]float64, len(legs))
+	for i := range legs {
+		mean[i] = float64(total[i].Nanoseconds()) / float64(n)
+		best[i] = float64(bests[i].Nanoseconds()) / ratioChunk
+	}
+	return mean, best
+}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/apikit/apikey"
 	"github.com/apikit/apikey/examples/pgnotify"
+	"github.com/apikit/apikey/follow"
 )
 
 // Change-feed settings of the example servers on SQL stores.
@@ -16,7 +17,7 @@ const (
 	// FollowInterval plus one query.
 	CacheTTL = 10 * time.Second
 	// FollowInterval is how often the follower polls the change feed.
-	FollowInterval = apikey.DefaultFollowInterval
+	FollowInterval = follow.DefaultInterval
 	// NotifyChannel is the PostgreSQL channel the stores notify on (see
 	// sqlstore.WithNotify) and the followers listen on.
 	NotifyChannel = "apikey_changes"
@@ -42,7 +43,10 @@ func (b *Backend) Follow(ctx context.Context, m *apikey.Manager) (stop func(cont
 		return func(context.Context) error { return nil }, nil
 	}
 	ctx = context.WithoutCancel(ctx)
-	f := apikey.NewFollower(m, apikey.WithFollowInterval(FollowInterval))
+	f, err := follow.New(m, follow.WithInterval(FollowInterval))
+	if err != nil {
+		return nil, err
+	}
 	if err := f.Start(ctx); err != nil {
 		return nil, err
 	}

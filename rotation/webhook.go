@@ -1,4 +1,4 @@
-package apikey
+package rotation
 
 import (
 	"bytes"
@@ -16,12 +16,14 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/apikit/apikey"
 )
 
 // Webhook wire format constants.
 const (
-	// RotationEventType is the "event" field of a rotation webhook.
-	RotationEventType = "api_key.rotated"
+	// EventType is the "event" field of a rotation webhook.
+	EventType = "api_key.rotated"
 	// SignatureHeader carries "sha256=<hex HMAC-SHA-256 of the raw body>".
 	SignatureHeader = "X-Signature"
 	// signaturePrefix starts the SignatureHeader value.
@@ -46,17 +48,17 @@ var (
 	ErrWebhookStale = errors.New("apikey: webhook timestamp out of range")
 )
 
-// RotationEvent is what a scheduled rotation delivers: the successor of a
+// Event is what a scheduled rotation delivers: the successor of a
 // key, with its plaintext token. Key prints as "[redacted]"; the plaintext
 // appears only in Body.
-type RotationEvent struct {
-	// Type is RotationEventType.
+type Event struct {
+	// Type is EventType.
 	Type string
 	// OldKeyID is the rotated key; NewKeyID its successor.
 	OldKeyID string
 	NewKeyID string
 	// Key is the successor's token.
-	Key Secret
+	Key apikey.Secret
 	// KeyPrefix is the successor's display prefix.
 	KeyPrefix string
 	// Tenant owns both keys ("project_id" on the wire).
@@ -95,7 +97,7 @@ type webhookPayload struct {
 //	 "timestamp":<unix seconds>}
 //
 // Custom deliveries send exactly these bytes, signed with SignWebhook.
-func (e RotationEvent) Body() ([]byte, error) {
+func (e Event) Body() ([]byte, error) {
 	return json.Marshal(webhookPayload{
 		Event: e.Type, OldKeyID: e.OldKeyID, NewKeyID: e.NewKeyID, Key: e.Key.Reveal(),
 		KeyPrefix: e.KeyPrefix, ProjectID: e.Tenant, RotatedAt: e.RotatedAt.UTC(),
@@ -104,7 +106,7 @@ func (e RotationEvent) Body() ([]byte, error) {
 }
 
 // LogValue implements slog.LogValuer: IDs and prefix only, never the token.
-func (e RotationEvent) LogValue() slog.Value {
+func (e Event) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("old_key_id", e.OldKeyID), slog.String("new_key_id", e.NewKeyID),
 		slog.String("prefix", e.KeyPrefix), slog.String("tenant", e.Tenant),
@@ -114,7 +116,7 @@ func (e RotationEvent) LogValue() slog.Value {
 // SignWebhook returns the SignatureHeader value for body: "sha256=" and the
 // hex HMAC-SHA-256 of body keyed with the secret's bytes (the whole
 // "whsec_..." string, as Create returned it).
-func SignWebhook(secret Secret, body []byte) string {
+func SignWebhook(secret apikey.Secret, body []byte) string {
 	mac := hmac.New(sha256.New, []byte(secret.Reveal()))
 	mac.Write(body)
 	return signaturePrefix + hex.EncodeToString(mac.Sum(nil))
@@ -128,45 +130,45 @@ func SignWebhook(secret Secret, body []byte) string {
 // minute after it. Pass the receiver's clock as now.
 //
 // Errors wrap ErrWebhookSignature or ErrWebhookStale; a correctly signed
-// body that is not a rotation event gives ErrInvalid. A valid event can
+// body that is not a rotation event gives apikey.ErrInvalid. A valid event can
 // still be a replay within maxAge: a receiver that must act once per event
 // remembers NewKeyID.
-func VerifyWebhook(secret string, body []byte, signatureHeader string, maxAge time.Duration, now time.Time) (RotationEvent, error) {
+func VerifyWebhook(secret string, body []byte, signatureHeader string, maxAge time.Duration, now time.Time) (Event, error) {
 	if maxAge <= 0 {
 		maxAge = DefaultWebhookMaxAge
 	}
 	if len(body) > maxWebhookBody {
-		return RotationEvent{}, fmt.Errorf("%w: webhook body over %d bytes", ErrInvalid, maxWebhookBody)
+		return Event{}, fmt.Errorf("%w: webhook body over %d bytes", apikey.ErrInvalid, maxWebhookBody)
 	}
 	hexSig, ok := strings.CutPrefix(strings.TrimSpace(signatureHeader), signaturePrefix)
 	if !ok || secret == "" {
-		return RotationEvent{}, fmt.Errorf("%w: missing or not sha256", ErrWebhookSignature)
+		return Event{}, fmt.Errorf("%w: missing or not sha256", ErrWebhookSignature)
 	}
 	got, err := hex.DecodeString(hexSig)
 	if err != nil || len(got) != sha256.Size {
-		return RotationEvent{}, fmt.Errorf("%w: malformed", ErrWebhookSignature)
+		return Event{}, fmt.Errorf("%w: malformed", ErrWebhookSignature)
 	}
 	mac := hmac.New(sha256.New, []byte(secret))
 	mac.Write(body)
 	if !hmac.Equal(got, mac.Sum(nil)) {
-		return RotationEvent{}, fmt.Errorf("%w: mismatch", ErrWebhookSignature)
+		return Event{}, fmt.Errorf("%w: mismatch", ErrWebhookSignature)
 	}
 	var p webhookPayload
 	if err := json.Unmarshal(body, &p); err != nil {
-		return RotationEvent{}, fmt.Errorf("%w: webhook body is not JSON", ErrInvalid)
+		return Event{}, fmt.Errorf("%w: webhook body is not JSON", apikey.ErrInvalid)
 	}
-	if p.Event != RotationEventType || p.Timestamp == 0 {
-		return RotationEvent{}, fmt.Errorf("%w: not a %s event", ErrInvalid, RotationEventType)
+	if p.Event != EventType || p.Timestamp == 0 {
+		return Event{}, fmt.Errorf("%w: not a %s event", apikey.ErrInvalid, EventType)
 	}
 	signed := time.Unix(p.Timestamp, 0)
 	switch {
 	case now.Sub(signed) > maxAge:
-		return RotationEvent{}, fmt.Errorf("%w: signed %v before now", ErrWebhookStale, now.Sub(signed).Truncate(time.Second))
+		return Event{}, fmt.Errorf("%w: signed %v before now", ErrWebhookStale, now.Sub(signed).Truncate(time.Second))
 	case signed.Sub(now) > webhookFutureSkew:
-		return RotationEvent{}, fmt.Errorf("%w: signed %v in the future", ErrWebhookStale, signed.Sub(now).Truncate(time.Second))
+		return Event{}, fmt.Errorf("%w: signed %v in the future", ErrWebhookStale, signed.Sub(now).Truncate(time.Second))
 	}
-	return RotationEvent{
-		Type: p.Event, OldKeyID: p.OldKeyID, NewKeyID: p.NewKeyID, Key: NewSecret(p.Key),
+	return Event{
+		Type: p.Event, OldKeyID: p.OldKeyID, NewKeyID: p.NewKeyID, Key: apikey.NewSecret(p.Key),
 		KeyPrefix: p.KeyPrefix, Tenant: p.ProjectID, RotatedAt: p.RotatedAt,
 		GraceExpiresAt: p.GraceExpiresAt, Timestamp: p.Timestamp,
 	}, nil
@@ -177,7 +179,7 @@ func VerifyWebhook(secret string, body []byte, signatureHeader string, maxAge ti
 // error makes the scheduler revoke the successor and retry later. secret
 // is the key's unsealed webhook secret. A Delivery must not log e.Key or
 // secret, and should honour ctx.
-type Delivery func(ctx context.Context, e RotationEvent, secret Secret) error
+type Delivery func(ctx context.Context, e Event, secret apikey.Secret) error
 
 // DefaultDeliveryTimeout bounds one webhook delivery.
 const DefaultDeliveryTimeout = 10 * time.Second
@@ -213,7 +215,7 @@ func NewWebhookClient(p WebhookPolicy, timeout time.Duration) *http.Client {
 // counts as delivered; a redirect does not. At most 64 KiB of the answer is
 // read. Errors never hold the URL (it may carry credentials) or the token.
 func HTTPDelivery(c *http.Client) Delivery {
-	return func(ctx context.Context, e RotationEvent, secret Secret) error {
+	return func(ctx context.Context, e Event, secret apikey.Secret) error {
 		if e.URL == "" {
 			return errors.New("apikey: key has no rotation webhook URL")
 		}

@@ -1,4 +1,4 @@
-package apikey_test
+package rotation_test
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/rotation"
 )
 
 // realDelivery rotates one key through a loopback receiver and returns the
@@ -20,7 +21,7 @@ func realDelivery(t *testing.T) (string, delivered, time.Time) {
 	rc := newReceiver(t)
 	is := r.create(t, day, rc.srv.URL)
 	now := r.clock.Advance(day)
-	if rep := runOnce(t, apikey.NewScheduler(r.m)); rep.Count(apikey.RotationCommitted) != 1 {
+	if rep := runOnce(t, newScheduler(t, r.m)); rep.Count(rotation.Committed) != 1 {
 		t.Fatalf("%+v", rep.Results)
 	}
 	return is.WebhookSecret.Reveal(), rc.last(t), now
@@ -42,23 +43,23 @@ func TestVerifyWebhook(t *testing.T) {
 	}{
 		{"real payload", secret, d.body, d.sig, now, nil},
 		{"real payload, 4 min later", secret, d.body, d.sig, now.Add(4 * time.Minute), nil},
-		{"tampered body", secret, tampered, d.sig, now, apikey.ErrWebhookSignature},
-		{"wrong secret", secret + "x", d.body, d.sig, now, apikey.ErrWebhookSignature},
-		{"empty secret", "", d.body, d.sig, now, apikey.ErrWebhookSignature},
-		{"missing header", secret, d.body, "", now, apikey.ErrWebhookSignature},
-		{"not sha256", secret, d.body, "sha1=" + strings.TrimPrefix(d.sig, "sha256="), now, apikey.ErrWebhookSignature},
-		{"bad hex", secret, d.body, "sha256=zz", now, apikey.ErrWebhookSignature},
-		{"truncated", secret, d.body, d.sig[:len(d.sig)-2], now, apikey.ErrWebhookSignature},
-		{"stale", secret, d.body, d.sig, now.Add(6 * time.Minute), apikey.ErrWebhookStale},
-		{"from the future", secret, d.body, d.sig, now.Add(-2 * time.Minute), apikey.ErrWebhookStale},
+		{"tampered body", secret, tampered, d.sig, now, rotation.ErrWebhookSignature},
+		{"wrong secret", secret + "x", d.body, d.sig, now, rotation.ErrWebhookSignature},
+		{"empty secret", "", d.body, d.sig, now, rotation.ErrWebhookSignature},
+		{"missing header", secret, d.body, "", now, rotation.ErrWebhookSignature},
+		{"not sha256", secret, d.body, "sha1=" + strings.TrimPrefix(d.sig, "sha256="), now, rotation.ErrWebhookSignature},
+		{"bad hex", secret, d.body, "sha256=zz", now, rotation.ErrWebhookSignature},
+		{"truncated", secret, d.body, d.sig[:len(d.sig)-2], now, rotation.ErrWebhookSignature},
+		{"stale", secret, d.body, d.sig, now.Add(6 * time.Minute), rotation.ErrWebhookStale},
+		{"from the future", secret, d.body, d.sig, now.Add(-2 * time.Minute), rotation.ErrWebhookStale},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			ev, err := apikey.VerifyWebhook(c.secret, c.body, c.sig, 0, c.now)
+			ev, err := rotation.VerifyWebhook(c.secret, c.body, c.sig, 0, c.now)
 			if !errors.Is(err, c.want) || (c.want == nil && err != nil) {
 				t.Fatalf("err %v, want %v", err, c.want)
 			}
-			if c.want == nil && (ev.Type != apikey.RotationEventType || ev.Key.IsZero() || ev.Tenant != "p1") {
+			if c.want == nil && (ev.Type != rotation.EventType || ev.Key.IsZero() || ev.Tenant != "p1") {
 				t.Errorf("event %+v", ev)
 			}
 			if err != nil && strings.Contains(err.Error(), c.secret+"\x00") {
@@ -71,7 +72,7 @@ func TestVerifyWebhook(t *testing.T) {
 func TestVerifyWebhookRefusesSignedNonEvents(t *testing.T) {
 	s := apikey.NewSecret("whsec_test")
 	for _, body := range []string{`not json`, `{"event":"other","timestamp":1}`, `{"event":"api_key.rotated"}`} {
-		_, err := apikey.VerifyWebhook(s.Reveal(), []byte(body), apikey.SignWebhook(s, []byte(body)), 0, time.Unix(1, 0))
+		_, err := rotation.VerifyWebhook(s.Reveal(), []byte(body), rotation.SignWebhook(s, []byte(body)), 0, time.Unix(1, 0))
 		if !errors.Is(err, apikey.ErrInvalid) {
 			t.Errorf("%s: %v, want ErrInvalid", body, err)
 		}
@@ -94,7 +95,7 @@ func TestWebhookPayloadShape(t *testing.T) {
 func TestCreateWebhookURLPolicy(t *testing.T) {
 	cases := []struct {
 		url            string
-		strict, dev    bool // accepted by default, with WithInsecureLoopbackWebhooks
+		strict, dev    bool // accepted by default, with AllowLoopback
 		privateAllowed bool // accepted with AllowPrivate
 	}{
 		{"https://hooks.example.com/rotate", true, true, true},
@@ -121,9 +122,9 @@ func TestCreateWebhookURLPolicy(t *testing.T) {
 		{"/relative", false, false, false},
 		{"https://hooks.example.com/" + strings.Repeat("a", 2100), false, false, false},
 	}
-	strict := newRig(t, apikey.WithWebhookPolicy(apikey.WebhookPolicy{}))
+	strict := newRig(t, webhooks(t, testWebhookKey, rotation.WebhookPolicy{}))
 	dev := newRig(t)
-	private := newRig(t, apikey.WithWebhookPolicy(apikey.WebhookPolicy{AllowPrivate: true}))
+	private := newRig(t, webhooks(t, testWebhookKey, rotation.WebhookPolicy{AllowPrivate: true}))
 	for _, c := range cases {
 		for _, m := range []struct {
 			name string
@@ -151,7 +152,7 @@ func TestWebhookNeedsWebhookKey(t *testing.T) {
 		t.Errorf("create without webhook key: %v", err)
 	}
 	for _, n := range []int{0, 16, 31, 33} {
-		if _, err := apikey.New(newRig(t).store, apikey.WithPepper("v1", testPepper), apikey.WithWebhookKey(make([]byte, n))); !errors.Is(err, apikey.ErrInvalid) {
+		if _, err := rotation.NewWebhooks(make([]byte, n), rotation.WebhookPolicy{}); !errors.Is(err, apikey.ErrInvalid) {
 			t.Errorf("%d-byte webhook key: %v", n, err)
 		}
 	}
@@ -161,7 +162,7 @@ func TestWebhookSecretIsSealed(t *testing.T) {
 	r := newRig(t)
 	is := r.create(t, day, "https://hooks.example.com/rotate")
 	secret := is.WebhookSecret.Reveal()
-	if !strings.HasPrefix(secret, apikey.WebhookSecretPrefix) || len(secret) != len(apikey.WebhookSecretPrefix)+43 {
+	if !strings.HasPrefix(secret, rotation.WebhookSecretPrefix) || len(secret) != len(rotation.WebhookSecretPrefix)+43 {
 		t.Errorf("secret shape %d bytes", len(secret))
 	}
 	stored, err := r.store.Get(context.Background(), is.Key.ID)
@@ -169,7 +170,7 @@ func TestWebhookSecretIsSealed(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(stored.WebhookSecret) == 0 || bytes.Contains(stored.WebhookSecret, []byte(secret)) ||
-		bytes.Contains(stored.WebhookSecret, []byte(secret[len(apikey.WebhookSecretPrefix):])) {
+		bytes.Contains(stored.WebhookSecret, []byte(secret[len(rotation.WebhookSecretPrefix):])) {
 		t.Error("stored webhook secret is empty or holds the plaintext")
 	}
 	other := r.create(t, day, "https://hooks.example.com/rotate")
@@ -205,8 +206,8 @@ func TestWebhookSealedSecretIsBoundToItsKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.clock.Advance(time.Hour)
-	rep := runOnce(t, apikey.NewScheduler(r.m))
-	if len(rep.Results) != 1 || rep.Results[0].Status != apikey.RotationFailed {
+	rep := runOnce(t, newScheduler(t, r.m))
+	if len(rep.Results) != 1 || rep.Results[0].Status != rotation.Failed {
 		t.Fatalf("%+v", rep.Results)
 	}
 	if len(rc.deliveries()) != 0 {
@@ -216,8 +217,8 @@ func TestWebhookSealedSecretIsBoundToItsKey(t *testing.T) {
 
 func TestWebhookClientChecksAddressAtConnect(t *testing.T) {
 	rc := newReceiver(t) // listens on 127.0.0.1
-	deliver := apikey.HTTPDelivery(apikey.NewWebhookClient(apikey.WebhookPolicy{}, time.Second))
-	ev := apikey.RotationEvent{Type: apikey.RotationEventType, Key: apikey.NewSecret("prk_live_x"), Timestamp: 1,
+	deliver := rotation.HTTPDelivery(rotation.NewWebhookClient(rotation.WebhookPolicy{}, time.Second))
+	ev := rotation.Event{Type: rotation.EventType, Key: apikey.NewSecret("prk_live_x"), Timestamp: 1,
 		URL: rc.srv.URL + "/hook?token=url-credential"}
 	err := deliver(context.Background(), ev, apikey.NewSecret("whsec_x"))
 	if err == nil || !errors.Is(err, apikey.ErrInvalid) {
@@ -229,7 +230,7 @@ func TestWebhookClientChecksAddressAtConnect(t *testing.T) {
 	if len(rc.deliveries()) != 0 {
 		t.Error("the request reached the loopback receiver")
 	}
-	allowed := apikey.HTTPDelivery(apikey.NewWebhookClient(apikey.WebhookPolicy{AllowLoopback: true}, time.Second))
+	allowed := rotation.HTTPDelivery(rotation.NewWebhookClient(rotation.WebhookPolicy{AllowLoopback: true}, time.Second))
 	if err := allowed(context.Background(), ev, apikey.NewSecret("whsec_x")); err != nil {
 		t.Fatalf("loopback allowed: %v", err)
 	}
@@ -246,7 +247,7 @@ func TestWebhookPolicyCheckAddr(t *testing.T) {
 		{"0.1.2.3", false}, {"255.255.255.255", false}, {"ff02::1", false}, {"::ffff:10.0.0.1", false},
 	}
 	for _, c := range cases {
-		err := apikey.WebhookPolicy{}.CheckAddr(netip.MustParseAddr(c.addr))
+		err := rotation.WebhookPolicy{}.CheckAddr(netip.MustParseAddr(c.addr))
 		if (err == nil) != c.ok {
 			t.Errorf("%s: %v, want ok=%v", c.addr, err, c.ok)
 		}

@@ -1,4 +1,4 @@
-package apikey
+package follow
 
 import (
 	"context"
@@ -7,21 +7,24 @@ import (
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/internal/worker"
 )
 
 // Follower defaults.
 const (
-	// DefaultFollowInterval is how often a started Follower reads the feed.
-	DefaultFollowInterval = 250 * time.Millisecond
-	// DefaultFollowBatch is how many feed entries one read asks for.
-	DefaultFollowBatch = 1000
-	// DefaultFollowTimeout bounds one poll.
-	DefaultFollowTimeout = 5 * time.Second
+	// DefaultInterval is how often a started Follower reads the feed.
+	DefaultInterval = 250 * time.Millisecond
+	// DefaultBatch is how many feed entries one read asks for.
+	DefaultBatch = 1000
+	// DefaultTimeout bounds one poll.
+	DefaultTimeout = 5 * time.Second
 )
 
 // Follower keeps a Manager's verification cache in step with the changes
 // other processes make on the same store. It reads the store's change feed
-// (Store.Changes) from where it last stopped and drops the cache entry of
+// (apikey.Store.Changes) from where it last stopped and drops the cache entry of
 // every key an entry names (revoked, rotated, updated, re-hashed), so a
 // change committed by any process is refused here at most one poll
 // interval plus one feed read after its commit, instead of one cache TTL.
@@ -35,17 +38,17 @@ const (
 // passed to the failure hook, and the cache falls back to its TTL: entries
 // are served until they expire, as without a follower. When the feed is
 // readable again the follower catches up from its position. If the entries
-// it needs were trimmed meanwhile (Store.Purge; ErrChangesTrimmed), it
+// it needs were trimmed meanwhile (apikey.Store.Purge; apikey.ErrChangesTrimmed), it
 // empties the whole cache and restarts from the newest entry.
 //
 // Keys created by other processes are not in the feed: a negative cache
-// entry for one still lasts up to CacheOptions.NegativeTTL.
+// entry for one still lasts up to apikey.CacheOptions.NegativeTTL.
 //
-// NewFollower starts nothing; Start reads the feed's position and runs the
+// New starts nothing; Start reads the feed's position and runs the
 // loop; Stop ends it. A Follower is safe for concurrent use. Without a
-// cache (WithCache) it has nothing to drop.
+// cache (apikey.WithCache) it has nothing to drop.
 type Follower struct {
-	m        *Manager
+	m        *apikey.Manager
 	interval time.Duration
 	batch    int
 	timeout  time.Duration
@@ -59,76 +62,90 @@ type Follower struct {
 	streak     int // consecutive failed polls
 
 	statsMu sync.Mutex
-	stats   FollowerStats
+	stats   Stats
 
-	bg worker // the polling loop
+	bg worker.Worker // the polling loop
 }
 
-// FollowOption configures a Follower. Zero or negative values are ignored
-// and the default kept.
-type FollowOption func(*Follower)
+// Option configures a Follower. New refuses an invalid value with an
+// error (wrapping apikey.ErrInvalid) naming the option.
+type Option func(*Follower) error
 
-// WithFollowInterval sets how often the follower reads the feed (default
+// WithInterval sets how often the follower reads the feed (default
 // 250 ms). It bounds how long a change made elsewhere goes unnoticed here,
 // plus the duration of one feed read.
-func WithFollowInterval(d time.Duration) FollowOption {
-	return func(f *Follower) {
-		if d > 0 {
-			f.interval = d
+func WithInterval(d time.Duration) Option {
+	return func(f *Follower) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: WithInterval(%v): must be positive", apikey.ErrInvalid, d)
 		}
+		f.interval = d
+		return nil
 	}
 }
 
-// WithFollowBatch sets how many entries one feed read asks for (default
+// WithBatch sets how many entries one feed read asks for (default
 // 1000). A full batch is followed at once by another read.
-func WithFollowBatch(n int) FollowOption {
-	return func(f *Follower) {
-		if n > 0 {
-			f.batch = n
+func WithBatch(n int) Option {
+	return func(f *Follower) error {
+		if n <= 0 {
+			return fmt.Errorf("%w: WithBatch(%d): must be positive", apikey.ErrInvalid, n)
 		}
+		f.batch = n
+		return nil
 	}
 }
 
-// WithFollowTimeout bounds one poll (default 5 s); a poll that runs out
+// WithTimeout bounds one poll (default 5 s); a poll that runs out
 // counts as a failure.
-func WithFollowTimeout(d time.Duration) FollowOption {
-	return func(f *Follower) {
-		if d > 0 {
-			f.timeout = d
+func WithTimeout(d time.Duration) Option {
+	return func(f *Follower) error {
+		if d <= 0 {
+			return fmt.Errorf("%w: WithTimeout(%v): must be positive", apikey.ErrInvalid, d)
 		}
+		f.timeout = d
+		return nil
 	}
 }
 
-// WithFollowFailureHook sets a function called after every failed poll,
+// WithFailureHook sets a function called after every failed poll,
 // for metrics and alerts; keep it fast. The error wraps
-// ErrStoreUnavailable. While polls fail, changes made by other processes
+// apikey.ErrStoreUnavailable. While polls fail, changes made by other processes
 // are seen only after the cache TTL.
-func WithFollowFailureHook(h func(ctx context.Context, err error)) FollowOption {
-	return func(f *Follower) {
-		if h != nil {
-			f.onFail = h
+func WithFailureHook(h func(ctx context.Context, err error)) Option {
+	return func(f *Follower) error {
+		if h == nil {
+			return fmt.Errorf("%w: WithFailureHook(nil)", apikey.ErrInvalid)
 		}
+		f.onFail = h
+		return nil
 	}
 }
 
-// NewFollower returns a follower of m's store that drops entries from m's
-// cache. It does no I/O and starts no goroutine.
-func NewFollower(m *Manager, opts ...FollowOption) *Follower {
+// New returns a follower of m's store that drops entries from m's cache.
+// It does no I/O and starts no goroutine. An invalid option is an error
+// naming it.
+func New(m *apikey.Manager, opts ...Option) (*Follower, error) {
+	if m == nil {
+		return nil, fmt.Errorf("%w: follow.New: nil manager", apikey.ErrInvalid)
+	}
 	f := &Follower{
 		m:        m,
-		interval: DefaultFollowInterval,
-		batch:    DefaultFollowBatch,
-		timeout:  DefaultFollowTimeout,
+		interval: DefaultInterval,
+		batch:    DefaultBatch,
+		timeout:  DefaultTimeout,
 		wake:     make(chan struct{}, 1),
 	}
 	for _, o := range opts {
-		o(f)
+		if err := o(f); err != nil {
+			return nil, err
+		}
 	}
-	return f
+	return f, nil
 }
 
-// FollowerStats are counters of a Follower, for metrics.
-type FollowerStats struct {
+// Stats are counters of a Follower, for metrics.
+type Stats struct {
 	// Polls counts polls, successful or not.
 	Polls uint64
 	// Changes counts feed entries applied (cache entries dropped).
@@ -151,7 +168,7 @@ type FollowerStats struct {
 }
 
 // Stats returns a snapshot of the follower's counters.
-func (f *Follower) Stats() FollowerStats {
+func (f *Follower) Stats() Stats {
 	f.statsMu.Lock()
 	defer f.statsMu.Unlock()
 	return f.stats
@@ -163,16 +180,16 @@ func (f *Follower) Stats() FollowerStats {
 // Notify is called, in a goroutine, until ctx ends or Stop is called. If
 // the feed cannot be read at Start, the failure is handled like any failed
 // poll and the follower positions itself at the first poll that succeeds.
-// Starting a started follower is an error (ErrConflict).
+// Starting a started follower is an error (apikey.ErrConflict).
 func (f *Follower) Start(ctx context.Context) error {
-	if f.bg.running() {
-		return fmt.Errorf("%w: follower already started", ErrConflict)
+	if f.bg.Running() {
+		return fmt.Errorf("%w: follower already started", apikey.ErrConflict)
 	}
 	f.pollMu.Lock()
 	f.positioned = false
 	f.pollMu.Unlock()
 	_ = f.Poll(ctx) // positions; a failure is recorded and retried by the loop
-	return f.bg.start(ctx, "follower", f.loop)
+	return f.bg.Start(ctx, apikey.ErrConflict, "follower", f.loop)
 }
 
 func (f *Follower) loop(ctx context.Context) {
@@ -192,7 +209,7 @@ func (f *Follower) loop(ctx context.Context) {
 // Stop ends the loop Start began and waits for it (a poll in progress is
 // cancelled). Stopping a follower that is not running does nothing; it can
 // be started again. Stop it before closing the store's database.
-func (f *Follower) Stop() { f.bg.stop() }
+func (f *Follower) Stop() { f.bg.Stop() }
 
 // Notify asks a started follower to poll now rather than at its next tick.
 // It never blocks; calls that arrive while a poll is pending or running
@@ -208,7 +225,7 @@ func (f *Follower) Notify() {
 // work of one tick, for callers that run their own loop (or tests). A
 // follower that has no position yet takes the feed's newest entry as its
 // position and empties the cache. The error, if any, wraps
-// ErrStoreUnavailable; it is also logged, counted and hooked. Polls never
+// apikey.ErrStoreUnavailable; it is also logged, counted and hooked. Polls never
 // overlap.
 func (f *Follower) Poll(ctx context.Context) error {
 	f.pollMu.Lock()
@@ -227,8 +244,8 @@ func (f *Follower) poll(ctx context.Context) (int, error) {
 	}
 	applied := 0
 	for {
-		cs, err := f.m.store.Changes(ctx, f.pos, f.batch)
-		if errors.Is(err, ErrChangesTrimmed) {
+		cs, err := f.m.Store().Changes(ctx, f.pos, f.batch)
+		if errors.Is(err, apikey.ErrChangesTrimmed) {
 			f.trimmed(ctx)
 			return applied, f.position(ctx)
 		}
@@ -255,7 +272,7 @@ func (f *Follower) poll(ctx context.Context) (int, error) {
 // predate a change at or before it, which the follower will not see again.
 // (A fill whose read began before the reset is refused by the cache.)
 func (f *Follower) position(ctx context.Context) error {
-	n, err := f.m.store.LastChange(ctx)
+	n, err := f.m.Store().LastChange(ctx)
 	if err != nil {
 		return storeErr("last change", err)
 	}
@@ -264,7 +281,7 @@ func (f *Follower) position(ctx context.Context) error {
 	return nil
 }
 
-// trimmed handles ErrChangesTrimmed: the follower cannot tell which keys
+// trimmed handles apikey.ErrChangesTrimmed: the follower cannot tell which keys
 // changed, so it empties the cache at once (position then empties it again
 // once it knows where the feed stands).
 func (f *Follower) trimmed(ctx context.Context) {
@@ -273,7 +290,7 @@ func (f *Follower) trimmed(ctx context.Context) {
 	f.statsMu.Lock()
 	f.stats.Resets++
 	f.statsMu.Unlock()
-	f.m.cfg.logger.LogAttrs(ctx, levelWarn,
+	f.m.Logger().LogAttrs(ctx, slog.LevelWarn,
 		"apikey: change feed trimmed past this follower's position; verification cache emptied",
 		slog.Int64("position", f.pos))
 }
@@ -296,10 +313,10 @@ func (f *Follower) record(ctx context.Context, applied int, err error) {
 	}
 	f.statsMu.Unlock()
 
-	log := f.m.cfg.logger
+	log := f.m.Logger()
 	if err == nil {
 		if f.streak > 0 {
-			log.LogAttrs(ctx, levelInfo, "apikey: change feed readable again; caught up",
+			log.LogAttrs(ctx, slog.LevelInfo, "apikey: change feed readable again; caught up",
 				slog.Int("failed_polls", f.streak), slog.Int64("position", f.pos))
 		}
 		f.streak = 0
@@ -309,10 +326,21 @@ func (f *Follower) record(ctx context.Context, applied int, err error) {
 	// Warn on the first failure of a streak, then at 2, 4, 8... failures,
 	// so an outage does not flood the log at the poll rate.
 	if f.streak&(f.streak-1) == 0 {
-		log.LogAttrs(ctx, levelWarn, "apikey: change feed unreadable; cached keys fall back to the cache TTL",
+		log.LogAttrs(ctx, slog.LevelWarn, "apikey: change feed unreadable; cached keys fall back to the cache TTL",
 			slog.String("error", err.Error()), slog.Int("failed_polls", f.streak))
 	}
 	if f.onFail != nil {
 		f.onFail(ctx, err)
 	}
+}
+
+// storeErr wraps a store failure as the Manager does: sentinel errors pass
+// through, anything else becomes apikey.ErrStoreUnavailable.
+func storeErr(op string, err error) error {
+	for _, e := range []error{apikey.ErrNotFound, apikey.ErrConflict, apikey.ErrAlreadyExists, apikey.ErrInvalid, apikey.ErrChangesTrimmed} {
+		if errors.Is(err, e) {
+			return err
+		}
+	}
+	return fmt.Errorf("%w: %s: %w", apikey.ErrStoreUnavailable, op, err)
 }

@@ -1,6 +1,7 @@
-package apikey_test
+package rotation_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -13,9 +14,54 @@ import (
 
 	"github.com/apikit/apikey"
 	"github.com/apikit/apikey/memstore"
+	"github.com/apikit/apikey/rotation"
 )
 
 var testWebhookKey = []byte("webhook-key-0123456789abcdef0123")
+
+// Test values the root package's tests share.
+var (
+	testPepper = []byte("0123456789abcdef0123456789abcdef")
+	t0         = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+)
+
+// webhooks returns the option that installs rotation.NewWebhooks(key, p).
+func webhooks(t testing.TB, key []byte, p rotation.WebhookPolicy) apikey.Option {
+	t.Helper()
+	w, err := rotation.NewWebhooks(key, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return apikey.WithWebhooks(w)
+}
+
+// newScheduler is rotation.NewScheduler for options that must be valid.
+func newScheduler(t testing.TB, m *apikey.Manager, opts ...rotation.Option) *rotation.Scheduler {
+	t.Helper()
+	s, err := rotation.NewScheduler(m, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// lockedBuffer collects log output from several goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
 
 // rig is a manager on a memstore with a manual clock, a debug log buffer
 // and an event recorder.
@@ -35,8 +81,7 @@ func newRig(t *testing.T, opts ...apikey.Option) *rig {
 		apikey.WithPrefix("prk"),
 		apikey.WithPepper("v1", testPepper),
 		apikey.WithClock(r.clock),
-		apikey.WithWebhookKey(testWebhookKey),
-		apikey.WithInsecureLoopbackWebhooks(),
+		webhooks(t, testWebhookKey, rotation.WebhookPolicy{AllowLoopback: true}),
 		apikey.WithLogger(slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
 		apikey.WithEventHook(func(_ context.Context, e apikey.Event) {
 			r.mu.Lock()
@@ -124,7 +169,7 @@ func newReceiver(t *testing.T) *receiver {
 func (rc *receiver) serve(w http.ResponseWriter, req *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(req.Body, 1<<20))
 	rc.mu.Lock()
-	rc.got = append(rc.got, delivered{body: body, sig: req.Header.Get(apikey.SignatureHeader), ct: req.Header.Get("Content-Type")})
+	rc.got = append(rc.got, delivered{body: body, sig: req.Header.Get(rotation.SignatureHeader), ct: req.Header.Get("Content-Type")})
 	status, hang := rc.status, rc.hang
 	rc.mu.Unlock()
 	if hang {

@@ -1,4 +1,4 @@
-package apikey_test
+package legacy_test
 
 import (
 	"context"
@@ -14,16 +14,17 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/legacy"
 )
 
 func importRig(t *testing.T) *legacyRig {
 	t.Helper()
-	bs, err := apikey.LegacyBcrypt("bcrypt", apikey.LookupBefore("."))
+	bs, err := legacy.Bcrypt("bcrypt", legacy.LookupBefore("."))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Most specific first: SHA-256 claims every token, bcrypt only those with a ".".
-	return newLegacyRig(t, apikey.WithLegacyImport(bs), apikey.WithLegacyImport(apikey.LegacySHA256("sha256")),
+	return newLegacyRig(t, apikey.WithLegacyImport(bs), apikey.WithLegacyImport(legacy.SHA256("sha256")),
 		apikey.WithEnvironments("live", "test"))
 }
 
@@ -43,7 +44,7 @@ func TestImportValidation(t *testing.T) {
 		edit func(p *apikey.ImportParams)
 	}{
 		{"no tenant", func(p *apikey.ImportParams) { p.Tenant = "" }},
-		{"all tenants", func(p *apikey.ImportParams) { p.Tenant = apikey.AllTenants }},
+		{"reserved tenant", func(p *apikey.ImportParams) { p.Tenant = "*" }},
 		{"long name", func(p *apikey.ImportParams) { p.Name = strings.Repeat("n", 257) }},
 		{"long display prefix", func(p *apikey.ImportParams) { p.Prefix = strings.Repeat("p", 33) }},
 		{"unknown environment", func(p *apikey.ImportParams) { p.Environment = "staging" }},

@@ -1,4 +1,4 @@
-package apikey_test
+package rotation_test
 
 import (
 	"context"
@@ -6,16 +6,18 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/rotation"
 )
 
 const day = 24 * time.Hour
 
-func runOnce(t *testing.T, s *apikey.Scheduler) apikey.RotationReport {
+func runOnce(t *testing.T, s *rotation.Scheduler) rotation.Report {
 	t.Helper()
 	rep, err := s.RunOnce(context.Background())
 	if err != nil {
@@ -31,7 +33,7 @@ func TestSchedulerDueDetection(t *testing.T) {
 	due := r.create(t, 30*day, rc.srv.URL)
 	r.create(t, 0, "") // never scheduled
 	later := r.create(t, 60*day, rc.srv.URL)
-	s := apikey.NewScheduler(r.m)
+	s := newScheduler(t, r.m)
 
 	steps := []struct {
 		advance time.Duration
@@ -53,7 +55,7 @@ func TestSchedulerDueDetection(t *testing.T) {
 			if id != "" && rep.Results[j].KeyID != id {
 				t.Errorf("step %d: result %d is key %s, want %s", i, j, rep.Results[j].KeyID, id)
 			}
-			if rep.Results[j].Status != apikey.RotationCommitted {
+			if rep.Results[j].Status != rotation.Committed {
 				t.Errorf("step %d: status %s (%v)", i, rep.Results[j].Status, rep.Results[j].Err)
 			}
 		}
@@ -68,18 +70,18 @@ func TestSchedulerRotationCommits(t *testing.T) {
 	rc := newReceiver(t)
 	ctx := context.Background()
 	is := r.create(t, 7*day, rc.srv.URL+"/hooks/rotate")
-	s := apikey.NewScheduler(r.m)
+	s := newScheduler(t, r.m)
 
 	now := r.clock.Advance(7 * day)
 	rep := runOnce(t, s)
-	if rep.Count(apikey.RotationCommitted) != 1 {
+	if rep.Count(rotation.Committed) != 1 {
 		t.Fatalf("report %+v", rep.Results)
 	}
 	d := rc.last(t)
 	if d.ct != "application/json" {
 		t.Errorf("Content-Type %q", d.ct)
 	}
-	ev, err := apikey.VerifyWebhook(is.WebhookSecret.Reveal(), d.body, d.sig, time.Minute, r.clock.Now())
+	ev, err := rotation.VerifyWebhook(is.WebhookSecret.Reveal(), d.body, d.sig, time.Minute, r.clock.Now())
 	if err != nil {
 		t.Fatalf("VerifyWebhook: %v", err)
 	}
@@ -113,11 +115,11 @@ func TestSchedulerRotationCommits(t *testing.T) {
 
 	// The successor rotates in turn, signed with the same webhook secret.
 	r.clock.Set(now.Add(7 * day))
-	if rep := runOnce(t, s); rep.Count(apikey.RotationCommitted) != 1 {
+	if rep := runOnce(t, s); rep.Count(rotation.Committed) != 1 {
 		t.Fatalf("second rotation %+v", rep.Results)
 	}
 	d2 := rc.last(t)
-	ev2, err := apikey.VerifyWebhook(is.WebhookSecret.Reveal(), d2.body, d2.sig, time.Minute, r.clock.Now())
+	ev2, err := rotation.VerifyWebhook(is.WebhookSecret.Reveal(), d2.body, d2.sig, time.Minute, r.clock.Now())
 	if err != nil || ev2.OldKeyID != succ.ID {
 		t.Fatalf("second delivery: %v, %+v", err, ev2)
 	}
@@ -150,12 +152,12 @@ func TestSchedulerGraceRules(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var opts []apikey.SchedulerOption
+			var opts []rotation.Option
 			if c.grace >= 0 {
-				opts = append(opts, apikey.WithScheduledGrace(c.grace))
+				opts = append(opts, rotation.WithGrace(c.grace))
 			}
 			now := r.clock.Advance(10 * day)
-			if rep := runOnce(t, apikey.NewScheduler(r.m, opts...)); rep.Count(apikey.RotationCommitted) != 1 {
+			if rep := runOnce(t, newScheduler(t, r.m, opts...)); rep.Count(rotation.Committed) != 1 {
 				t.Fatalf("%+v", rep.Results)
 			}
 			old := r.get(t, is.Key.ID)
@@ -211,11 +213,11 @@ func TestSchedulerFailedDeliveryKeepsOldKey(t *testing.T) {
 				url, addr = closedURL(t)
 			}
 			is := r.create(t, day, url)
-			s := apikey.NewScheduler(r.m, apikey.WithDeliveryTimeout(100*time.Millisecond))
+			s := newScheduler(t, r.m, rotation.WithDeliveryTimeout(100*time.Millisecond))
 
 			now := r.clock.Advance(day)
 			rep := runOnce(t, s)
-			if len(rep.Results) != 1 || rep.Results[0].Status != apikey.RotationFailed || rep.Results[0].Err == nil {
+			if len(rep.Results) != 1 || rep.Results[0].Status != rotation.Failed || rep.Results[0].Err == nil {
 				t.Fatalf("report %+v", rep.Results)
 			}
 			succID := rep.Results[0].SuccessorID
@@ -223,7 +225,7 @@ func TestSchedulerFailedDeliveryKeepsOldKey(t *testing.T) {
 				t.Errorf("successor not revoked")
 			}
 			if rc != nil {
-				ev, err := apikey.VerifyWebhook(is.WebhookSecret.Reveal(), rc.last(t).body, rc.last(t).sig, time.Minute, now)
+				ev, err := rotation.VerifyWebhook(is.WebhookSecret.Reveal(), rc.last(t).body, rc.last(t).sig, time.Minute, now)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -239,8 +241,8 @@ func TestSchedulerFailedDeliveryKeepsOldKey(t *testing.T) {
 			if _, err := r.m.Verify(ctx, is.Token.Reveal()); err != nil {
 				t.Errorf("old key after failed delivery: %v", err)
 			}
-			if !old.NextRotationAt.Equal(now.Add(apikey.DefaultRotationCheckInterval)) {
-				t.Errorf("next attempt at %v, want the next check %v", old.NextRotationAt, now.Add(apikey.DefaultRotationCheckInterval))
+			if !old.NextRotationAt.Equal(now.Add(rotation.DefaultCheckInterval)) {
+				t.Errorf("next attempt at %v, want the next check %v", old.NextRotationAt, now.Add(rotation.DefaultCheckInterval))
 			}
 			if r.count(apikey.EventRotated) != 0 {
 				t.Error("rotated event on failure")
@@ -263,9 +265,9 @@ func TestSchedulerFailedDeliveryKeepsOldKey(t *testing.T) {
 				srv.Start()
 				defer srv.Close()
 			}
-			r.clock.Advance(apikey.DefaultRotationCheckInterval)
+			r.clock.Advance(rotation.DefaultCheckInterval)
 			rep = runOnce(t, s)
-			if rep.Count(apikey.RotationCommitted) != 1 {
+			if rep.Count(rotation.Committed) != 1 {
 				t.Fatalf("retry: %+v", rep.Results)
 			}
 			if old := r.get(t, is.Key.ID); old.ReplacedBy != rep.Results[0].SuccessorID || old.ReplacedBy == succID {
@@ -281,11 +283,11 @@ func TestSchedulerBackoffGrowsAndCaps(t *testing.T) {
 	rc := newReceiver(t)
 	rc.answer(http.StatusServiceUnavailable, false)
 	is := r.create(t, day, rc.srv.URL)
-	s := apikey.NewScheduler(r.m, apikey.WithRotationRetryDelay(time.Minute, 5*time.Minute))
+	s := newScheduler(t, r.m, rotation.WithRetryDelay(time.Minute, 5*time.Minute))
 	r.clock.Advance(day)
 	for i, want := range []time.Duration{1, 2, 4, 5, 5} {
 		rep := runOnce(t, s)
-		if rep.Count(apikey.RotationFailed) != 1 {
+		if rep.Count(rotation.Failed) != 1 {
 			t.Fatalf("attempt %d: %+v", i, rep.Results)
 		}
 		next := r.get(t, is.Key.ID).NextRotationAt
@@ -304,8 +306,8 @@ func TestSchedulersRotateEachKeyOnce(t *testing.T) {
 		r.create(t, day, rc.srv.URL)
 	}
 	r.clock.Advance(day)
-	scheds := []*apikey.Scheduler{apikey.NewScheduler(r.m), apikey.NewScheduler(r.m), apikey.NewScheduler(r.m)}
-	reps := make([]apikey.RotationReport, len(scheds))
+	scheds := []*rotation.Scheduler{newScheduler(t, r.m), newScheduler(t, r.m), newScheduler(t, r.m)}
+	reps := make([]rotation.Report, len(scheds))
 	var wg sync.WaitGroup
 	for i, s := range scheds {
 		wg.Go(func() { reps[i] = runOnce(t, s) })
@@ -315,9 +317,9 @@ func TestSchedulersRotateEachKeyOnce(t *testing.T) {
 	for _, rep := range reps {
 		for _, res := range rep.Results {
 			switch res.Status {
-			case apikey.RotationCommitted:
+			case rotation.Committed:
 				committed[res.KeyID]++
-			case apikey.RotationClaimedElsewhere:
+			case rotation.ClaimedElsewhere:
 			default:
 				t.Errorf("unexpected %s: %v", res.Status, res.Err)
 			}
@@ -354,8 +356,8 @@ func TestSchedulerUnschedulesWhatCannotRotate(t *testing.T) {
 	}
 	noHook := r.create(t, 2*day, "")
 	r.clock.Advance(2 * day)
-	rep := runOnce(t, apikey.NewScheduler(r.m))
-	if rep.Count(apikey.RotationUnscheduled) != 2 {
+	rep := runOnce(t, newScheduler(t, r.m))
+	if rep.Count(rotation.Unscheduled) != 2 {
 		t.Fatalf("%+v", rep.Results)
 	}
 	for _, id := range []string{expiring.Key.ID, noHook.Key.ID} {
@@ -372,8 +374,8 @@ func TestSchedulerCustomDelivery(t *testing.T) {
 	r := newRig(t)
 	ctx := context.Background()
 	is := r.create(t, day, "") // no webhook: a custom delivery does not need one
-	var got []apikey.RotationEvent
-	s := apikey.NewScheduler(r.m, apikey.WithDelivery(func(_ context.Context, e apikey.RotationEvent, secret apikey.Secret) error {
+	var got []rotation.Event
+	s := newScheduler(t, r.m, rotation.WithDelivery(func(_ context.Context, e rotation.Event, secret apikey.Secret) error {
 		if !secret.IsZero() {
 			t.Error("secret for a key without webhook")
 		}
@@ -381,7 +383,7 @@ func TestSchedulerCustomDelivery(t *testing.T) {
 		return nil
 	}))
 	r.clock.Advance(day)
-	if rep := runOnce(t, s); rep.Count(apikey.RotationCommitted) != 1 {
+	if rep := runOnce(t, s); rep.Count(rotation.Committed) != 1 {
 		t.Fatalf("%+v", rep.Results)
 	}
 	if len(got) != 1 || got[0].OldKeyID != is.Key.ID {
@@ -398,7 +400,7 @@ func TestSchedulerStartStop(t *testing.T) {
 	is := r.create(t, day, "")
 	r.clock.Advance(day)
 	delivered := make(chan string, 1)
-	s := apikey.NewScheduler(r.m, apikey.WithDelivery(func(_ context.Context, e apikey.RotationEvent, _ apikey.Secret) error {
+	s := newScheduler(t, r.m, rotation.WithDelivery(func(_ context.Context, e rotation.Event, _ apikey.Secret) error {
 		select {
 		case delivered <- e.OldKeyID:
 		default:
@@ -430,14 +432,13 @@ func TestSchedulerWrongWebhookKeyFailsWithoutSuccessor(t *testing.T) {
 	rc := newReceiver(t)
 	is := r.create(t, day, rc.srv.URL)
 	other, err := apikey.New(r.store, apikey.WithPrefix("prk"), apikey.WithPepper("v1", testPepper),
-		apikey.WithClock(r.clock), apikey.WithInsecureLoopbackWebhooks(),
-		apikey.WithWebhookKey([]byte("another-webhook-key-0123456789ab")))
+		apikey.WithClock(r.clock), webhooks(t, []byte("another-webhook-key-0123456789ab"), rotation.WebhookPolicy{AllowLoopback: true}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.clock.Advance(day)
-	rep := runOnce(t, apikey.NewScheduler(other))
-	if rep.Count(apikey.RotationFailed) != 1 || rep.Results[0].SuccessorID != "" {
+	rep := runOnce(t, newScheduler(t, other))
+	if rep.Count(rotation.Failed) != 1 || rep.Results[0].SuccessorID != "" {
 		t.Fatalf("%+v", rep.Results)
 	}
 	if len(rc.deliveries()) != 0 {
@@ -453,7 +454,7 @@ func TestManualRotationKeepsWebhookSecret(t *testing.T) {
 	rc := newReceiver(t)
 	ctx := context.Background()
 	is := r.create(t, day, rc.srv.URL)
-	rot, err := r.m.Rotate(ctx, "p1", is.Key.ID, apikey.DefaultGrace)
+	rot, err := r.m.Rotate(ctx, "p1", is.Key.ID, r.m.DefaultGrace())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -464,11 +465,11 @@ func TestManualRotationKeepsWebhookSecret(t *testing.T) {
 		t.Errorf("successor schedule %v %q", rot.Key.NextRotationAt, rot.Key.RotationWebhookURL)
 	}
 	r.clock.Advance(day)
-	if rep := runOnce(t, apikey.NewScheduler(r.m)); rep.Count(apikey.RotationCommitted) != 1 || rep.Results[0].KeyID != rot.Key.ID {
+	if rep := runOnce(t, newScheduler(t, r.m)); rep.Count(rotation.Committed) != 1 || rep.Results[0].KeyID != rot.Key.ID {
 		t.Fatalf("%+v", rep.Results)
 	}
 	d := rc.last(t)
-	if _, err := apikey.VerifyWebhook(is.WebhookSecret.Reveal(), d.body, d.sig, 0, r.clock.Now()); err != nil {
+	if _, err := rotation.VerifyWebhook(is.WebhookSecret.Reveal(), d.body, d.sig, 0, r.clock.Now()); err != nil {
 		t.Errorf("delivery for the manual successor: %v", err)
 	}
 }
@@ -478,12 +479,40 @@ func TestSchedulerLeaseOutlastsDelivery(t *testing.T) {
 	rc := newReceiver(t)
 	rc.answer(http.StatusBadGateway, false)
 	is := r.create(t, day, rc.srv.URL)
-	s := apikey.NewScheduler(r.m, apikey.WithRotationCheckInterval(time.Second), apikey.WithDeliveryTimeout(30*time.Second))
+	s := newScheduler(t, r.m, rotation.WithCheckInterval(time.Second), rotation.WithDeliveryTimeout(30*time.Second))
 	now := r.clock.Advance(day)
-	if rep := runOnce(t, s); rep.Count(apikey.RotationFailed) != 1 {
+	if rep := runOnce(t, s); rep.Count(rotation.Failed) != 1 {
 		t.Fatalf("%+v", rep.Results)
 	}
 	if got := r.get(t, is.Key.ID).NextRotationAt.Sub(now); got != 30*time.Second {
 		t.Errorf("lease %v, want the 30s delivery timeout", got)
+	}
+}
+
+// TestNewSchedulerRefusesInvalidOptions checks that every invalid option
+// is an ErrInvalid naming the option, as apikey.New does for its own.
+func TestNewSchedulerRefusesInvalidOptions(t *testing.T) {
+	r := newRig(t)
+	cases := []struct {
+		name string
+		opt  rotation.Option
+	}{
+		{"WithCheckInterval", rotation.WithCheckInterval(0)},
+		{"WithCheckInterval", rotation.WithCheckInterval(-time.Second)},
+		{"WithGrace", rotation.WithGrace(-time.Second)},
+		{"WithRetryDelay", rotation.WithRetryDelay(0, time.Minute)},
+		{"WithRetryDelay", rotation.WithRetryDelay(time.Hour, time.Minute)},
+		{"WithDelivery", rotation.WithDelivery(nil)},
+		{"WithDeliveryTimeout", rotation.WithDeliveryTimeout(0)},
+		{"WithBatchSize", rotation.WithBatchSize(0)},
+	}
+	for _, c := range cases {
+		s, err := rotation.NewScheduler(r.m, c.opt)
+		if s != nil || !errors.Is(err, apikey.ErrInvalid) || !strings.Contains(err.Error(), c.name) {
+			t.Errorf("%s: scheduler %v, err %v; want ErrInvalid naming the option", c.name, s, err)
+		}
+	}
+	if _, err := rotation.NewScheduler(nil); !errors.Is(err, apikey.ErrInvalid) {
+		t.Errorf("nil manager: %v", err)
 	}
 }

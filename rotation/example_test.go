@@ -1,4 +1,4 @@
-package apikey_test
+package rotation_test
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/rotation"
 )
 
 // A receiver of rotation webhooks: it checks the signature and the age of
@@ -26,7 +27,7 @@ func ExampleVerifyWebhook() {
 			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
 			return
 		}
-		ev, err := apikey.VerifyWebhook(webhookSecret, body, r.Header.Get(apikey.SignatureHeader), 5*time.Minute, now)
+		ev, err := rotation.VerifyWebhook(webhookSecret, body, r.Header.Get(rotation.SignatureHeader), 5*time.Minute, now)
 		if err != nil {
 			http.Error(w, "invalid webhook", http.StatusUnauthorized)
 			return
@@ -38,15 +39,15 @@ func ExampleVerifyWebhook() {
 	})
 
 	// What the library's scheduler sends (built here by hand).
-	sent := apikey.RotationEvent{
-		Type: apikey.RotationEventType, OldKeyID: "01JOLD", NewKeyID: "01JNEW",
+	sent := rotation.Event{
+		Type: rotation.EventType, OldKeyID: "01JOLD", NewKeyID: "01JNEW",
 		Key: apikey.NewSecret("prk_live_example"), KeyPrefix: "prk_live_exam", Tenant: "p1",
 		RotatedAt: now.Add(-30 * time.Second), Timestamp: now.Add(-30 * time.Second).Unix(),
 	}
 	body, _ := sent.Body()
-	for _, sig := range []string{apikey.SignWebhook(apikey.NewSecret(webhookSecret), body), "sha256=forged"} {
+	for _, sig := range []string{rotation.SignWebhook(apikey.NewSecret(webhookSecret), body), "sha256=forged"} {
 		req := httptest.NewRequest(http.MethodPost, "/hooks/api-key-rotated", strings.NewReader(string(body)))
-		req.Header.Set(apikey.SignatureHeader, sig)
+		req.Header.Set(rotation.SignatureHeader, sig)
 		rec := httptest.NewRecorder()
 		receiver.ServeHTTP(rec, req)
 		fmt.Println(rec.Code)

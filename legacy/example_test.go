@@ -1,4 +1,4 @@
-package apikey_test
+package legacy_test
 
 import (
 	"context"
@@ -9,19 +9,20 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/legacy"
 	"github.com/apikit/apikey/memstore"
 )
 
 // Keys issued by another system that stored the hex SHA-256 of each token
 // (as Unkey and Strait do) are imported once, keep working with their old
 // tokens, and move to the current hash version on first use.
-func ExampleManager_Import() {
+func Example_import() {
 	ctx := context.Background()
 	pepper := []byte("example pepper: 32+ secret bytes!") // load it from a secret manager
 	m, err := apikey.New(memstore.New(),
 		apikey.WithPrefix("pgk"),
 		apikey.WithPepper("v1", pepper),
-		apikey.WithLegacyImport(apikey.LegacySHA256("unkey")),
+		apikey.WithLegacyImport(legacy.SHA256("unkey")),
 	)
 	if err != nil {
 		fmt.Println(err)
@@ -66,9 +67,9 @@ func ExampleManager_Import() {
 
 // A system that stored bcrypt(token) beside the token's non-secret part
 // before the "." imports its keys with that part as the lookup value.
-func ExampleLegacyBcrypt() {
+func ExampleBcrypt() {
 	ctx := context.Background()
-	scheme, err := apikey.LegacyBcrypt("bcrypt", apikey.LookupBefore("."))
+	scheme, err := legacy.Bcrypt("bcrypt", legacy.LookupBefore("."))
 	if err != nil {
 		fmt.Println(err)
 		return

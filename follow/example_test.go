@@ -1,4 +1,4 @@
-package apikey_test
+package follow_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/follow"
 	"github.com/apikit/apikey/memstore"
 )
 
@@ -14,7 +15,7 @@ import (
 // one is refused by the other once the other's follower has read the
 // change feed. Start runs Poll every interval in the background; here the
 // example calls Poll itself so that its output is deterministic.
-func ExampleNewFollower() {
+func ExampleNew() {
 	ctx := context.Background()
 	store := memstore.New() // in production: one database, one sqlstore per process
 	newManager := func() *apikey.Manager {
@@ -27,7 +28,10 @@ func ExampleNewFollower() {
 		return m
 	}
 	a, b := newManager(), newManager()
-	follower := apikey.NewFollower(b, apikey.WithFollowInterval(250*time.Millisecond))
+	follower, err := follow.New(b, follow.WithInterval(250*time.Millisecond))
+	if err != nil {
+		panic(err)
+	}
 	if err := follower.Poll(ctx); err != nil { // takes its position in the feed
 		panic(err)
 	}

@@ -1,4 +1,4 @@
-package apikey_test
+package legacy_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/legacy"
 	"github.com/apikit/apikey/memstore"
 )
 
@@ -44,14 +45,14 @@ func FuzzImportLegacy(f *testing.F) {
 	} {
 		f.Add(seed.token, seed.hash, seed.lookup, seed.mode)
 	}
-	hmacScheme, err := apikey.LegacyHMAC("hmac", []byte("old-system-secret"))
+	hmacScheme, err := legacy.HMAC("hmac", []byte("old-system-secret"))
 	if err != nil {
 		f.Fatal(err)
 	}
 	f.Fuzz(func(t *testing.T, token string, hash []byte, lookup string, mode byte) {
 		ctx := context.Background()
 		m, err := apikey.New(memstore.New(), apikey.WithPrefix("pgk"), apikey.WithPepper("v1", pepperV1),
-			apikey.WithLegacyImport(apikey.LegacySHA256("sha256")), apikey.WithLegacyImport(hmacScheme),
+			apikey.WithLegacyImport(legacy.SHA256("sha256")), apikey.WithLegacyImport(hmacScheme),
 			apikey.WithClock(apikey.NewManualClock(t0)))
 		if err != nil {
 			t.Fatal(err)
@@ -109,7 +110,7 @@ func FuzzImportLegacy(f *testing.F) {
 
 // digestMatches reports whether stored decodes to the SHA-256 of token.
 func digestMatches(stored []byte, token string) bool {
-	d, err := apikey.DecodeDigest(stored)
+	d, err := legacy.DecodeDigest(stored)
 	sum := sha256.Sum256([]byte(token))
 	return err == nil && string(d) == string(sum[:])
 }

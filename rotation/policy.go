@@ -1,4 +1,4 @@
-package apikey
+package rotation
 
 import (
 	"fmt"
@@ -7,12 +7,15 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+
+	"github.com/apikit/apikey"
 )
 
 // maxWebhookURLLen bounds a rotation webhook URL.
 const maxWebhookURLLen = 2048
 
-// WebhookPolicy says which rotation webhook URLs Create accepts and which
+// WebhookPolicy says which rotation webhook URLs Create accepts (through
+// Webhooks) and which
 // addresses the default HTTP delivery connects to. The zero value is the
 // safe default: https only, to public addresses only. Loopback, private,
 // link-local (such as the cloud metadata address 169.254.169.254),
@@ -33,27 +36,6 @@ type WebhookPolicy struct {
 	AllowPrivate bool
 }
 
-// WithWebhookPolicy sets the rotation webhook policy (see WebhookPolicy).
-func WithWebhookPolicy(p WebhookPolicy) Option {
-	return func(c *config) error { c.webhookPolicy = p; return nil }
-}
-
-// WithInsecureLoopbackWebhooks accepts http and https webhook URLs on
-// loopback addresses and localhost, such as http://127.0.0.1:9000/hook, so
-// a development setup can receive rotations locally. Never use it in
-// production: any key creator could then make the server POST to its own
-// loopback services.
-func WithInsecureLoopbackWebhooks() Option {
-	return func(c *config) error { c.webhookPolicy.AllowLoopback = true; return nil }
-}
-
-// WebhookPolicy returns the manager's webhook policy.
-func (m *Manager) WebhookPolicy() WebhookPolicy { return m.cfg.webhookPolicy }
-
-// CheckWebhookURL reports whether raw is a rotation webhook URL this manager
-// accepts; the error (wrapping ErrInvalid) says why not. Create runs it.
-func (m *Manager) CheckWebhookURL(raw string) error { return m.cfg.webhookPolicy.CheckURL(raw) }
-
 // CheckURL reports whether raw is an acceptable webhook URL under p: an
 // absolute https URL (http only for loopback targets when AllowLoopback is
 // set) with a host, no user information, and no host that is a refused IP
@@ -61,20 +43,20 @@ func (m *Manager) CheckWebhookURL(raw string) error { return m.cfg.webhookPolicy
 // delivery checks the address it connects to.
 func (p WebhookPolicy) CheckURL(raw string) error {
 	if len(raw) > maxWebhookURLLen {
-		return fmt.Errorf("%w: webhook URL longer than %d bytes", ErrInvalid, maxWebhookURLLen)
+		return fmt.Errorf("%w: webhook URL longer than %d bytes", apikey.ErrInvalid, maxWebhookURLLen)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("%w: webhook URL does not parse", ErrInvalid)
+		return fmt.Errorf("%w: webhook URL does not parse", apikey.ErrInvalid)
 	}
 	host := u.Hostname()
 	switch {
 	case u.Scheme != "https" && u.Scheme != "http":
-		return fmt.Errorf("%w: webhook URL must be https", ErrInvalid)
+		return fmt.Errorf("%w: webhook URL must be https", apikey.ErrInvalid)
 	case host == "" || u.Opaque != "":
-		return fmt.Errorf("%w: webhook URL needs a host", ErrInvalid)
+		return fmt.Errorf("%w: webhook URL needs a host", apikey.ErrInvalid)
 	case u.User != nil:
-		return fmt.Errorf("%w: webhook URL must not hold user information", ErrInvalid)
+		return fmt.Errorf("%w: webhook URL must not hold user information", apikey.ErrInvalid)
 	}
 	loopback := false
 	if isLocalhostName(host) {
@@ -86,10 +68,10 @@ func (p WebhookPolicy) CheckURL(raw string) error {
 		loopback = addr.Unmap().IsLoopback()
 	}
 	if loopback && !p.AllowLoopback {
-		return fmt.Errorf("%w: webhook URL must not name a loopback host", ErrInvalid)
+		return fmt.Errorf("%w: webhook URL must not name a loopback host", apikey.ErrInvalid)
 	}
 	if u.Scheme == "http" && !loopback {
-		return fmt.Errorf("%w: webhook URL must be https", ErrInvalid)
+		return fmt.Errorf("%w: webhook URL must be https", apikey.ErrInvalid)
 	}
 	return nil
 }
@@ -109,24 +91,24 @@ func (p WebhookPolicy) CheckAddr(addr netip.Addr) error {
 	a := addr.Unmap()
 	switch {
 	case !a.IsValid():
-		return fmt.Errorf("%w: invalid webhook address", ErrInvalid)
+		return fmt.Errorf("%w: invalid webhook address", apikey.ErrInvalid)
 	case a.IsLoopback():
 		if p.AllowLoopback {
 			return nil
 		}
-		return fmt.Errorf("%w: webhook address %s is loopback", ErrInvalid, a)
+		return fmt.Errorf("%w: webhook address %s is loopback", apikey.ErrInvalid, a)
 	case a.IsUnspecified(), a.IsMulticast(), a.IsInterfaceLocalMulticast(),
 		a.IsLinkLocalUnicast(), a.IsLinkLocalMulticast():
-		return fmt.Errorf("%w: webhook address %s is not a unicast public address", ErrInvalid, a)
+		return fmt.Errorf("%w: webhook address %s is not a unicast public address", apikey.ErrInvalid, a)
 	case a.IsPrivate() || private100.Contains(a):
 		if p.AllowPrivate {
 			return nil
 		}
-		return fmt.Errorf("%w: webhook address %s is private", ErrInvalid, a)
+		return fmt.Errorf("%w: webhook address %s is private", apikey.ErrInvalid, a)
 	case a.Is4() && a.As4()[0] == 0:
-		return fmt.Errorf("%w: webhook address %s is not routable", ErrInvalid, a)
+		return fmt.Errorf("%w: webhook address %s is not routable", apikey.ErrInvalid, a)
 	case a.Is4() && a == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
-		return fmt.Errorf("%w: webhook address %s is broadcast", ErrInvalid, a)
+		return fmt.Errorf("%w: webhook address %s is broadcast", apikey.ErrInvalid, a)
 	}
 	return nil
 }
@@ -136,11 +118,11 @@ func (p WebhookPolicy) CheckAddr(addr netip.Addr) error {
 func (p WebhookPolicy) dialControl(network, address string, _ syscall.RawConn) error {
 	host, _, err := net.SplitHostPort(address)
 	if err != nil {
-		return fmt.Errorf("%w: webhook address %q", ErrInvalid, address)
+		return fmt.Errorf("%w: webhook address %q", apikey.ErrInvalid, address)
 	}
 	addr, err := netip.ParseAddr(host)
 	if err != nil {
-		return fmt.Errorf("%w: webhook address %q is not an IP address", ErrInvalid, host)
+		return fmt.Errorf("%w: webhook address %q is not an IP address", apikey.ErrInvalid, host)
 	}
 	return p.CheckAddr(addr.WithZone(""))
 }

@@ -1,4 +1,4 @@
-package apikey_test
+package legacy_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/legacy"
 	"github.com/apikit/apikey/memstore"
 )
 
@@ -130,7 +131,7 @@ func legacyCases() []legacyCase {
 	plainToken := func(t *testing.T) string { return "sk_" + randomText(t, 40) }
 	otherToken := func(t *testing.T, _ string) string { return "sk_" + randomText(t, 40) }
 	bcryptScheme := func(t *testing.T) apikey.LegacyScheme {
-		s, err := apikey.LegacyBcrypt("bcrypt", apikey.LookupBefore("."))
+		s, err := legacy.Bcrypt("bcrypt", legacy.LookupBefore("."))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,7 +140,7 @@ func legacyCases() []legacyCase {
 	return []legacyCase{
 		{
 			name:   "sha256 hex",
-			scheme: func(*testing.T) apikey.LegacyScheme { return apikey.LegacySHA256("sha256") },
+			scheme: func(*testing.T) apikey.LegacyScheme { return legacy.SHA256("sha256") },
 			stored: func(_ *testing.T, tok string) ([]byte, string) {
 				d := sha256.Sum256([]byte(tok))
 				return []byte(hex.EncodeToString(d[:])), ""
@@ -148,7 +149,7 @@ func legacyCases() []legacyCase {
 		},
 		{
 			name:   "sha256 base64",
-			scheme: func(*testing.T) apikey.LegacyScheme { return apikey.LegacySHA256("unkey") },
+			scheme: func(*testing.T) apikey.LegacyScheme { return legacy.SHA256("unkey") },
 			stored: func(_ *testing.T, tok string) ([]byte, string) {
 				d := sha256.Sum256([]byte(tok))
 				return []byte(base64.StdEncoding.EncodeToString(d[:])), ""
@@ -158,7 +159,7 @@ func legacyCases() []legacyCase {
 		{
 			name: "hmac-sha256",
 			scheme: func(t *testing.T) apikey.LegacyScheme {
-				s, err := apikey.LegacyHMAC("oldhmac", legacyHMACSecret)
+				s, err := legacy.HMAC("oldhmac", legacyHMACSecret)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -321,7 +322,7 @@ func withChecksum(s string) string {
 }
 
 func TestBcryptNeverRunsForOwnFormat(t *testing.T) {
-	bs, err := apikey.LegacyBcrypt("bcrypt", apikey.LookupFirst(4)) // claims almost anything
+	bs, err := legacy.Bcrypt("bcrypt", legacy.LookupFirst(4)) // claims almost anything
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -390,7 +391,7 @@ func TestNonNativeTokensWithoutLegacySchemeAreMalformed(t *testing.T) {
 }
 
 func TestLegacyTokensRefusedBeforeStore(t *testing.T) {
-	bs, err := apikey.LegacyBcrypt("bcrypt", apikey.LookupBefore("."))
+	bs, err := legacy.Bcrypt("bcrypt", legacy.LookupBefore("."))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -419,7 +420,7 @@ func TestLegacyTokensRefusedBeforeStore(t *testing.T) {
 
 func TestImportedKeyStateChecks(t *testing.T) {
 	ctx := context.Background()
-	r := newLegacyRig(t, apikey.WithLegacyImport(apikey.LegacySHA256("sha256")))
+	r := newLegacyRig(t, apikey.WithLegacyImport(legacy.SHA256("sha256")))
 	imp := func(expires time.Time) (string, *apikey.Key) {
 		tok := "sk_" + randomText(t, 40)
 		d := sha256.Sum256([]byte(tok))
@@ -463,7 +464,7 @@ func TestImportedKeyStateChecks(t *testing.T) {
 }
 
 func TestLegacyImportOptionValidation(t *testing.T) {
-	hm, err := apikey.LegacyHMAC("dup", []byte("s"))
+	hm, err := legacy.HMAC("dup", []byte("s"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -472,11 +473,11 @@ func TestLegacyImportOptionValidation(t *testing.T) {
 		opts []apikey.Option
 	}{
 		{"nil scheme", []apikey.Option{apikey.WithLegacyImport(nil)}},
-		{"empty version", []apikey.Option{apikey.WithLegacyImport(apikey.LegacySHA256(""))}},
-		{"colon in version", []apikey.Option{apikey.WithLegacyImport(apikey.LegacySHA256("a:b"))}},
+		{"empty version", []apikey.Option{apikey.WithLegacyImport(legacy.SHA256(""))}},
+		{"colon in version", []apikey.Option{apikey.WithLegacyImport(legacy.SHA256("a:b"))}},
 		{"same as pepper, after", []apikey.Option{apikey.WithPepper("dup", testPepper), apikey.WithLegacyImport(hm)}},
 		{"same as pepper, before", []apikey.Option{apikey.WithLegacyImport(hm), apikey.WithPepper("dup", testPepper)}},
-		{"twice", []apikey.Option{apikey.WithLegacyImport(hm), apikey.WithLegacyImport(apikey.LegacySHA256("dup"))}},
+		{"twice", []apikey.Option{apikey.WithLegacyImport(hm), apikey.WithLegacyImport(legacy.SHA256("dup"))}},
 		{"legacy as current", []apikey.Option{apikey.WithLegacyImport(hm), apikey.WithCurrentHashVersion("dup")}},
 	}
 	for _, tt := range tests {
@@ -487,10 +488,10 @@ func TestLegacyImportOptionValidation(t *testing.T) {
 			}
 		})
 	}
-	if _, err := apikey.LegacyHMAC("x", nil); !errors.Is(err, apikey.ErrInvalid) {
+	if _, err := legacy.HMAC("x", nil); !errors.Is(err, apikey.ErrInvalid) {
 		t.Fatalf("LegacyHMAC with no secret: %v, want ErrInvalid", err)
 	}
-	if _, err := apikey.LegacyBcrypt("x", nil); !errors.Is(err, apikey.ErrInvalid) {
+	if _, err := legacy.Bcrypt("x", nil); !errors.Is(err, apikey.ErrInvalid) {
 		t.Fatalf("LegacyBcrypt with no lookup: %v, want ErrInvalid", err)
 	}
 	// One pepper plus legacy schemes needs no WithCurrentHashVersion.
@@ -500,9 +501,9 @@ func TestLegacyImportOptionValidation(t *testing.T) {
 }
 
 func TestLegacyHashersAreVerifyOnly(t *testing.T) {
-	hm, _ := apikey.LegacyHMAC("h", []byte("s"))
-	bs, _ := apikey.LegacyBcrypt("b", apikey.LookupFirst(4))
-	for _, s := range []apikey.LegacyScheme{apikey.LegacySHA256("s"), hm, bs} {
+	hm, _ := legacy.HMAC("h", []byte("s"))
+	bs, _ := legacy.Bcrypt("b", legacy.LookupFirst(4))
+	for _, s := range []apikey.LegacyScheme{legacy.SHA256("s"), hm, bs} {
 		t.Run(s.Version(), func(t *testing.T) {
 			if h, err := s.Hasher().Hash("anything"); err == nil || h != nil {
 				t.Fatalf("Hash = %x, %v; want an error", h, err)
@@ -514,18 +515,18 @@ func TestLegacyHashersAreVerifyOnly(t *testing.T) {
 func TestLookupFuncs(t *testing.T) {
 	tests := []struct {
 		name   string
-		f      apikey.LegacyLookup
+		f      legacy.Lookup
 		token  string
 		want   string
 		wantOK bool
 	}{
-		{"first", apikey.LookupFirst(4), "abcdefgh", "abcd", true},
-		{"first, nothing left", apikey.LookupFirst(4), "abcd", "", false},
-		{"first, zero", apikey.LookupFirst(0), "abcd", "", false},
-		{"before", apikey.LookupBefore("."), "ab.cd.ef", "ab", true},
-		{"before, multi-byte sep", apikey.LookupBefore("::"), "ab::cd", "ab", true},
-		{"before, missing", apikey.LookupBefore("."), "abcd", "", false},
-		{"before, empty sep", apikey.LookupBefore(""), "a.b", "", false},
+		{"first", legacy.LookupFirst(4), "abcdefgh", "abcd", true},
+		{"first, nothing left", legacy.LookupFirst(4), "abcd", "", false},
+		{"first, zero", legacy.LookupFirst(0), "abcd", "", false},
+		{"before", legacy.LookupBefore("."), "ab.cd.ef", "ab", true},
+		{"before, multi-byte sep", legacy.LookupBefore("::"), "ab::cd", "ab", true},
+		{"before, missing", legacy.LookupBefore("."), "abcd", "", false},
+		{"before, empty sep", legacy.LookupBefore(""), "a.b", "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -541,7 +542,7 @@ func TestLookupFuncs(t *testing.T) {
 // upgrade: the legacy lookup (one SHA-256) plus the usual HMAC path.
 func BenchmarkVerifyImported(b *testing.B) {
 	m, err := apikey.New(memstore.New(), apikey.WithPrefix("pgk"), apikey.WithPepper("v1", testPepper),
-		apikey.WithLegacyImport(apikey.LegacySHA256("sha256")))
+		apikey.WithLegacyImport(legacy.SHA256("sha256")))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -565,7 +566,7 @@ func BenchmarkVerifyImported(b *testing.B) {
 // BenchmarkVerifyNativeWithLegacy verifies a native key on a manager that
 // also has a legacy scheme: the legacy branch must cost nothing here.
 func BenchmarkVerifyNativeWithLegacy(b *testing.B) {
-	bs, err := apikey.LegacyBcrypt("bcrypt", apikey.LookupFirst(8))
+	bs, err := legacy.Bcrypt("bcrypt", legacy.LookupFirst(8))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -590,7 +591,7 @@ func BenchmarkVerifyNativeWithLegacy(b *testing.B) {
 // BenchmarkLegacyBcryptCompare is the one-time cost of an imported bcrypt
 // key (its first verify), at bcrypt's default cost.
 func BenchmarkLegacyBcryptCompare(b *testing.B) {
-	bs, err := apikey.LegacyBcrypt("bcrypt", apikey.LookupFirst(8))
+	bs, err := legacy.Bcrypt("bcrypt", legacy.LookupFirst(8))
 	if err != nil {
 		b.Fatal(err)
 	}
