@@ -81,7 +81,10 @@ func WithTimeout(d time.Duration) Option {
 // is logged at most once per warn interval. Without this option the limiter
 // fails closed: Allow returns an error wrapping apikey.ErrLimiterUnavailable
 // and the request is refused. Read SECURITY.md before choosing fail open:
-// while Redis is down, nothing limits any key.
+// while Redis is down, nothing limits any key. (The Manager's
+// apikey.WithLimiterFailOpen fails open on any limiter's error; with this
+// limiter prefer FailOpen, which counts and warns once per interval instead
+// of logging every refused call.)
 func FailOpen() Option {
 	return func(l *Limiter) error {
 		l.failOpen = true
