@@ -57,6 +57,8 @@ type app struct {
 	clock    *kit.DevClock
 	backend  *kit.Backend
 	log      *slog.Logger
+	dev      bool                        // the /dev endpoints and the dev sign-in are on
+	nonces   formNonces                  // create forms already submitted
 	unfollow func(context.Context) error // stops the change-feed follower
 
 	closeOnce sync.Once
@@ -118,6 +120,7 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		clock:    cfg.Clock,
 		backend:  cfg.Backend,
 		log:      log,
+		dev:      cfg.Dev,
 	}
 	a.handler = a.routes(cfg.Dev)
 	if a.unfollow, err = cfg.Backend.Follow(ctx, m); err != nil {
@@ -147,6 +150,9 @@ func (a *app) routes(dev bool) http.Handler {
 	mux.Handle("GET /api/open/v1/jobs", bearer(a.auth.RequireAll(scopeJobsRead)(http.HandlerFunc(a.listJobs))))
 	mux.Handle("POST /api/open/v1/jobs", bearer(a.auth.RequireAll(scopeJobsWrite)(http.HandlerFunc(a.createJob))))
 	mux.Handle("GET /api/open/v1/artifacts/{id}", bearer(a.auth.RequireAll(scopeArtifactsRead)(http.HandlerFunc(a.getArtifact))))
+
+	// The settings page (HTML) over the same sessions.
+	a.settingsRoutes(mux, dev)
 
 	if dev {
 		mux.HandleFunc("POST /dev/bootstrap", a.devBootstrap)

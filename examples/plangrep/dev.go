@@ -44,14 +44,7 @@ func (a *app) devBootstrap(w http.ResponseWriter, r *http.Request) {
 		a.writeLibError(w, r, err)
 		return
 	}
-	http.SetCookie(w, &http.Cookie{
-		Name:     sessionCookie,
-		Value:    v,
-		Path:     "/",
-		HttpOnly: true,
-		Secure:   r.TLS != nil,
-		SameSite: http.SameSiteLaxMode,
-	})
+	setSessionCookie(w, r, v)
 	kit.WriteJSON(w, http.StatusOK, map[string]string{"session": v})
 }
 

@@ -83,9 +83,7 @@ func (a *app) listProjects(w http.ResponseWriter, r *http.Request) {
 // listJobs handles GET /api/open/v1/jobs (jobs:read): the workspace's jobs,
 // newest first.
 func (a *app) listJobs(w http.ResponseWriter, r *http.Request) {
-	kit.WriteJSON(w, http.StatusOK, struct {
-		Jobs []job `json:"jobs"`
-	}{a.jobs.list(callerKey(r).Tenant)})
+	kit.WriteEncodedJSON(w, http.StatusOK, a.jobs.listJSON(callerKey(r).Tenant))
 }
 
 // createJobRequest is the body of POST /api/open/v1/jobs.

@@ -45,23 +45,18 @@ func (a *app) createKey(w http.ResponseWriter, r *http.Request) {
 }
 
 // createParams validates a create request; its error is the message for
-// the client.
+// the client. The settings page's form runs the same checks field by field.
 func (a *app) createParams(s session, req createKeyRequest) (apikey.CreateParams, error) {
 	p := apikey.CreateParams{Tenant: s.WorkspaceID, CreatedBy: s.UserID}
 	if req.Label == nil {
 		return p, errors.New(`"label" is required`)
 	}
-	if err := checkLabel(*req.Label); err != nil {
+	if err := checkLabel(`"label"`, *req.Label); err != nil {
 		return p, err
 	}
 	p.Name = *req.Label
-	if len(req.Scopes) == 0 {
-		return p, fmt.Errorf(`"scopes" must name at least one of %s`, strings.Join(a.manager.Catalog().Scopes(), ", "))
-	}
-	for _, sc := range req.Scopes {
-		if !a.manager.Catalog().Contains(sc) {
-			return p, fmt.Errorf("unknown scope %q: known scopes are %s", sc, strings.Join(a.manager.Catalog().Scopes(), ", "))
-		}
+	if err := a.checkScopes(`"scopes"`, req.Scopes); err != nil {
+		return p, err
 	}
 	p.Scopes = req.Scopes
 	if req.ExpiresAt != nil {
@@ -69,8 +64,8 @@ func (a *app) createParams(s session, req createKeyRequest) (apikey.CreateParams
 		if err != nil {
 			return p, fmt.Errorf(`"expiresAt" must be an RFC 3339 time such as "2030-01-02T15:04:05Z", or null`)
 		}
-		if !t.After(a.manager.Now()) {
-			return p, errors.New(`"expiresAt" must be in the future`)
+		if err := a.checkExpiry(`"expiresAt"`, t); err != nil {
+			return p, err
 		}
 		p.ExpiresAt = t
 	}
@@ -78,18 +73,42 @@ func (a *app) createParams(s session, req createKeyRequest) (apikey.CreateParams
 }
 
 // checkLabel accepts 1 to 120 characters, not all blank, without control
-// characters.
-func checkLabel(l string) error {
+// characters; field names the label in the error.
+func checkLabel(field, l string) error {
 	n := utf8.RuneCountInString(l)
 	switch {
 	case n == 0 || strings.TrimSpace(l) == "":
-		return errors.New(`"label" must not be empty`)
+		return fmt.Errorf(`%s must not be empty`, field)
 	case n > maxLabelRunes:
-		return fmt.Errorf(`"label" must be at most %d characters (got %d)`, maxLabelRunes, n)
+		return fmt.Errorf(`%s must be at most %d characters (got %d)`, field, maxLabelRunes, n)
 	case len(l) > maxLabelBytes:
-		return fmt.Errorf(`"label" must be at most %d bytes of UTF-8 (got %d)`, maxLabelBytes, len(l))
+		return fmt.Errorf(`%s must be at most %d bytes of UTF-8 (got %d)`, field, maxLabelBytes, len(l))
 	case strings.ContainsFunc(l, unicode.IsControl):
-		return errors.New(`"label" must not contain control characters`)
+		return fmt.Errorf(`%s must not contain control characters`, field)
+	}
+	return nil
+}
+
+// checkScopes accepts one or more scopes of the catalogue; field names the
+// scopes in the error.
+func (a *app) checkScopes(field string, scopes []string) error {
+	known := strings.Join(a.manager.Catalog().Scopes(), ", ")
+	if len(scopes) == 0 {
+		return fmt.Errorf(`%s must name at least one of %s`, field, known)
+	}
+	for _, sc := range scopes {
+		if !a.manager.Catalog().Contains(sc) {
+			return fmt.Errorf("unknown scope %q: known scopes are %s", sc, known)
+		}
+	}
+	return nil
+}
+
+// checkExpiry accepts an instant after the server's now; field names it in
+// the error.
+func (a *app) checkExpiry(field string, t time.Time) error {
+	if !t.After(a.manager.Now()) {
+		return fmt.Errorf(`%s must be in the future`, field)
 	}
 	return nil
 }

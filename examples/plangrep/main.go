@@ -5,8 +5,12 @@
 //
 // Run it from the repository root with no setup:
 //
-//	go run ./examples/plangrep              # SQLite file plangrep.db
-//	go run ./examples/plangrep -dev         # plus POST /dev/bootstrap and /dev/clock
+//	go run ./examples/plangrep -dev         # SQLite file plangrep.db, dev sign-in
+//	go run ./examples/plangrep              # the same without /dev/bootstrap, /dev/clock
+//
+// and open http://127.0.0.1:8080/settings/api: seed 002's API settings page
+// (sign in, create a key shown once, revoke one or all), server-rendered
+// and usable without JavaScript. Its sign-in form exists only with -dev.
 //
 // Flags: -addr (default 127.0.0.1:8080), -db (memory, sqlite:PATH,
 // postgres://..., mysql:DSN; default sqlite:plangrep.db), -dev, and
@@ -18,9 +22,9 @@
 // one. Keep the database and the secret apart: the keys in one are useless
 // without the other.
 //
-// Sessions live in memory (this example has no login of its own): POST
-// /dev/bootstrap, available with -dev, opens one. See examples/README.md for
-// a curl walk-through.
+// Sessions live in memory (this example has no login of its own): the
+// settings page's sign-in form or POST /dev/bootstrap, both available with
+// -dev only, open one. See examples/README.md for a curl walk-through.
 package main
 
 import (
@@ -28,6 +32,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 
 	"github.com/apikit/apikey/examples/internal/kit"
@@ -68,8 +73,25 @@ func run(cfg *kit.Config, log *slog.Logger) error {
 		return fmt.Errorf("starting: %w", err)
 	}
 	log.Info("plangrep ready", "store", backend.Kind, "dev", cfg.Dev)
+	log.Info("API settings page", "url", pageURL(cfg.Addr))
 	if !cfg.Dev {
-		log.Info("dev endpoints are off: start with -dev to open a session with POST /dev/bootstrap")
+		log.Info("dev endpoints are off: start with -dev to sign in on the settings page or open a session with POST /dev/bootstrap")
 	}
 	return kit.Serve(cfg.Addr, a.handler, log, a.shutdown, a.logUsageStats)
+}
+
+// pageURL is the settings page's URL for listen address addr (a wildcard
+// host becomes 127.0.0.1; port 0 is named by the "listening" line).
+func pageURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr + settingsPath
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	if port == "0" {
+		port = "PORT"
+	}
+	return "http://" + net.JoinHostPort(host, port) + settingsPath
 }

@@ -74,6 +74,15 @@ func decodeStrict(body []byte, dst any) error {
 	return nil
 }
 
+// WriteEncodedJSON writes body, already encoded JSON, with status and the
+// headers of WriteJSON.
+func WriteEncodedJSON(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
 // WriteJSON writes v as JSON with status.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
