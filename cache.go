@@ -180,6 +180,12 @@ func (m *Manager) fetch(ctx context.Context, lookup string, now time.Time) (*Key
 	// The flight key carries the shard's generation: a verify that starts
 	// after an invalidation never joins a read that started before it.
 	v, err, shared := c.flight.Do(flightKey(lookup, gen), func() (any, error) {
+		// A caller that missed the cache just before another flight
+		// filled it starts a flight of its own once that one is over:
+		// look again before reading the store.
+		if k, err, ok := c.hit(lookup, now); ok {
+			return k, err
+		}
 		k, err := m.readLookup(ctx, lookup)
 		switch {
 		case err == nil:
@@ -198,6 +204,24 @@ func (m *Manager) fetch(ctx context.Context, lookup string, now time.Time) (*Key
 		return nil, err
 	}
 	return v.(*Key), nil
+}
+
+// hit returns the live entry for lookup at now, if any: the key, or
+// ErrNotFound for a negative entry. (fetch does the same inline on its
+// hot path.)
+func (c *verifyCache) hit(lookup string, now time.Time) (*Key, error, bool) {
+	v, ok := c.read.Load(lookup)
+	if !ok {
+		return nil, nil, false
+	}
+	e := v.(*cacheEntry)
+	if !now.Before(e.expires) {
+		return nil, nil, false
+	}
+	if e.key == nil {
+		return nil, ErrNotFound, true
+	}
+	return e.key, nil, true
 }
 
 // flightKey is the singleflight key of a read of lookup at generation gen.

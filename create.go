@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 	"time"
 )
@@ -31,6 +32,15 @@ type CreateParams struct {
 	RotationWebhookURL string
 	// Metadata is free-form application data.
 	Metadata map[string]string
+	// Disabled creates the key disabled (see Manager.Enable).
+	Disabled bool
+	// RateLimits are the key's rate limits (see CheckRateLimits).
+	RateLimits []RateLimit
+	// Credits, when non-nil, bounds the key's successful requests (see
+	// CheckCredits); LastRefill is set to the creation instant.
+	Credits *Credits
+	// IPAllowlist restricts the client addresses (see ParseIPAllowlist).
+	IPAllowlist []netip.Prefix
 }
 
 // Issued is a freshly minted key: its record and its plaintext token,
@@ -117,11 +127,22 @@ func (m *Manager) newKey(p CreateParams, now time.Time) (*Key, error) {
 			return nil, err
 		}
 	}
+	limits, credits, ips := slices.Clone(p.RateLimits), cloneCredits(p.Credits), slices.Clone(p.IPAllowlist)
+	if err := checkControls(limits, credits, ips); err != nil {
+		return nil, err
+	}
+	if credits != nil {
+		credits.LastRefill = now
+	}
 	id, err := m.newID(now)
 	if err != nil {
 		return nil, err
 	}
 	k := &Key{
+		Disabled:           p.Disabled,
+		RateLimits:         limits,
+		Credits:            credits,
+		IPAllowlist:        ips,
 		ID:                 id,
 		Tenant:             p.Tenant,
 		Environment:        env,

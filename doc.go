@@ -112,9 +112,22 @@
 // schemes of package legacy) with WithLegacyImport and Manager.Import; they
 // move to the current hash on first use.
 //
+// # Key controls
+//
+// A key may be disabled (Manager.Disable, Enable), carry named rate limits
+// (per key or shared by its tenant; an in-process MemoryLimiter by default,
+// WithRateLimiter for a shared one), usage credits with refill (exact across
+// processes: leases from the store, FlushCredits on shutdown) and an IP
+// allowlist. Verify enforces them; Manager.VerifyRequest takes the client
+// address, the scopes and a cost and checks token, state, IP, scopes, rate
+// limits and credits in that order; the middleware answers 429 with
+// Retry-After and the RateLimit headers, or 403. Keys without controls pay
+// nothing for them.
+//
 // # Security notes
 //
 // Never log request headers wholesale; use Redact. Keep the pepper and the
-// webhook key out of the database. Put a rate limit in front of your API.
+// webhook key out of the database. Give keys rate limits (or put one in
+// front of your API).
 // SECURITY.md in the repository holds the threat model.
 package apikey

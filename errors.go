@@ -58,6 +58,16 @@ func Reason(err error) string {
 		return "grace_ended"
 	case errors.Is(err, ErrInsufficientScope):
 		return "insufficient_scope"
+	case errors.Is(err, ErrDisabled):
+		return "disabled"
+	case errors.Is(err, ErrIPNotAllowed):
+		return "ip_not_allowed"
+	case errors.Is(err, ErrRateLimited):
+		return "rate_limited"
+	case errors.Is(err, ErrUsageExceeded):
+		return "usage_exceeded"
+	case errors.Is(err, ErrLimiterUnavailable):
+		return "limiter_unavailable"
 	default:
 		return "error"
 	}

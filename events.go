@@ -16,6 +16,8 @@ const (
 	EventRevokedAll   EventKind = "revoked_all"
 	EventRotated      EventKind = "rotated"
 	EventUpdated      EventKind = "updated"
+	EventDisabled     EventKind = "disabled"
+	EventEnabled      EventKind = "enabled"
 	EventRehashed     EventKind = "rehashed"
 	EventVerifyFailed EventKind = "verify_failed"
 )
@@ -31,7 +33,9 @@ type Event struct {
 	Tenant string
 	// Reason is set on EventVerifyFailed: "malformed", "not_found",
 	// "mismatch" (a known selector with a wrong secret), "revoked",
-	// "expired", "grace_ended", "store_unavailable".
+	// "expired", "grace_ended", "store_unavailable", and for the key
+	// controls "disabled", "ip_not_allowed", "insufficient_scope",
+	// "rate_limited", "limiter_unavailable", "usage_exceeded".
 	Reason string
 	// SuccessorID is set on EventRotated.
 	SuccessorID string

@@ -143,9 +143,9 @@ func (s *countingStore) Revoke(ctx context.Context, id string, at time.Time) (*a
 	return s.inner.Revoke(ctx, id, at)
 }
 
-func (s *countingStore) RevokeAll(ctx context.Context, tenant string, at time.Time) ([]*apikey.Key, error) {
+func (s *countingStore) RevokeAll(ctx context.Context, tenant string, at time.Time) ([]*apikey.Key, []string, error) {
 	if err := s.count("RevokeAll"); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return s.inner.RevokeAll(ctx, tenant, at)
 }
@@ -190,6 +190,20 @@ func (s *countingStore) ClaimRotation(ctx context.Context, id string, due, next 
 		return false, err
 	}
 	return s.inner.ClaimRotation(ctx, id, due, next)
+}
+
+func (s *countingStore) TakeCredits(ctx context.Context, id string, want int64, now time.Time) (apikey.CreditLease, error) {
+	if err := s.count("TakeCredits"); err != nil {
+		return apikey.CreditLease{}, err
+	}
+	return s.inner.TakeCredits(ctx, id, want, now)
+}
+
+func (s *countingStore) ReturnCredits(ctx context.Context, id string, n int64, period time.Time) error {
+	if err := s.count("ReturnCredits"); err != nil {
+		return err
+	}
+	return s.inner.ReturnCredits(ctx, id, n, period)
 }
 
 func (s *countingStore) Purge(ctx context.Context, cutoff time.Time) (int, error) {

@@ -37,7 +37,9 @@ func (e *ScopeError) Unwrap() error { return ErrInsufficientScope }
 
 // ErrorHandler answers a request the middleware refuses. err is one of:
 // ErrNoCredentials; an error wrapping ErrMalformed, ErrNotFound,
-// ErrRevoked, ErrExpired or ErrGraceEnded; a *ScopeError (wrapping
+// ErrRevoked, ErrExpired, ErrGraceEnded or ErrDisabled; ErrIPNotAllowed;
+// a *RateLimitedError (wrapping ErrRateLimited); ErrUsageExceeded;
+// ErrLimiterUnavailable; a *ScopeError (wrapping
 // ErrInsufficientScope); an error wrapping ErrStoreUnavailable; or a
 // *ThrottledError (wrapping ErrThrottled, with WithFailureThrottle). It must
 // never show err's text to the client: use Challenge or WriteError for the
@@ -56,10 +58,17 @@ type ErrorCodes struct {
 	// TooManyRequests is used for 429 (failure throttle). Default
 	// "too_many_requests".
 	TooManyRequests string
+	// RateLimited is used for 429 (a rate limit of the key). Default
+	// "rate_limited".
+	RateLimited string
+	// UsageExceeded is used for 429 (the key's credits are spent). Default
+	// "usage_exceeded".
+	UsageExceeded string
 }
 
 // defaultErrorCodes are the codes used for empty ErrorCodes fields.
-var defaultErrorCodes = ErrorCodes{Unauthorized: "unauthorized", Forbidden: "forbidden", Unavailable: "unavailable", TooManyRequests: "too_many_requests"}
+var defaultErrorCodes = ErrorCodes{Unauthorized: "unauthorized", Forbidden: "forbidden", Unavailable: "unavailable",
+	TooManyRequests: "too_many_requests", RateLimited: "rate_limited", UsageExceeded: "usage_exceeded"}
 
 // withDefaults fills empty codes from defaultErrorCodes.
 func (c ErrorCodes) withDefaults() ErrorCodes {
@@ -75,6 +84,12 @@ func (c ErrorCodes) withDefaults() ErrorCodes {
 	if c.TooManyRequests == "" {
 		c.TooManyRequests = defaultErrorCodes.TooManyRequests
 	}
+	if c.RateLimited == "" {
+		c.RateLimited = defaultErrorCodes.RateLimited
+	}
+	if c.UsageExceeded == "" {
+		c.UsageExceeded = defaultErrorCodes.UsageExceeded
+	}
 	return c
 }
 
@@ -85,13 +100,19 @@ const (
 	msgInvalidToken  = "invalid API key"
 	msgForbidden     = "the API key lacks a required scope"
 	msgUnavailable   = "authentication is temporarily unavailable"
+	msgRateLimited   = "rate limit exceeded for this API key"
+	msgUsage         = "this API key has no usage credits left"
+	msgIPNotAllowed  = "the API key is not allowed from this address"
 )
 
 // Challenge returns the HTTP status and the WWW-Authenticate value (RFC
 // 6750 section 3) that answer err for realm:
 //
-//   - ErrStoreUnavailable: 503 and no challenge ("");
-//   - ErrThrottled: 429 and no challenge (WriteError adds Retry-After);
+//   - ErrStoreUnavailable, ErrLimiterUnavailable: 503 and no challenge ("");
+//   - ErrThrottled, ErrRateLimited, ErrUsageExceeded: 429 and no challenge
+//     (WriteError adds Retry-After, and for a rate limit the RateLimit
+//     headers, see SetRateLimitHeaders);
+//   - ErrIPNotAllowed: 403 and no challenge;
 //   - ErrNoCredentials: 401, Bearer realm="..." (no error code);
 //   - ErrInsufficientScope: 403, Bearer realm="...", error="insufficient_scope",
 //     scope="..." (the scopes of a *ScopeError, space-separated);
@@ -104,10 +125,12 @@ func Challenge(err error, realm string) (status int, challenge string) {
 	b.WriteString(`Bearer realm=`)
 	writeQuoted(&b, realm)
 	switch {
-	case errors.Is(err, ErrStoreUnavailable):
+	case errors.Is(err, ErrStoreUnavailable), errors.Is(err, ErrLimiterUnavailable):
 		return http.StatusServiceUnavailable, ""
-	case errors.Is(err, ErrThrottled):
+	case errors.Is(err, ErrThrottled), errors.Is(err, ErrRateLimited), errors.Is(err, ErrUsageExceeded):
 		return http.StatusTooManyRequests, ""
+	case errors.Is(err, ErrIPNotAllowed):
+		return http.StatusForbidden, ""
 	case errors.Is(err, ErrNoCredentials):
 		return http.StatusUnauthorized, b.String()
 	case errors.Is(err, ErrInsufficientScope):
@@ -134,9 +157,16 @@ func WriteError(w http.ResponseWriter, err error, realm string, codes ErrorCodes
 	switch {
 	case status == http.StatusServiceUnavailable:
 		code, msg = codes.Unavailable, msgUnavailable
+	case errors.Is(err, ErrRateLimited):
+		code, msg = codes.RateLimited, msgRateLimited
+		SetRateLimitHeaders(w.Header(), err)
+	case errors.Is(err, ErrUsageExceeded):
+		code, msg = codes.UsageExceeded, msgUsage
 	case status == http.StatusTooManyRequests:
 		code, msg = codes.TooManyRequests, msgThrottled
 		SetRetryAfter(w.Header(), err)
+	case errors.Is(err, ErrIPNotAllowed):
+		code, msg = codes.Forbidden, msgIPNotAllowed
 	case status == http.StatusForbidden:
 		code, msg = codes.Forbidden, msgForbidden
 	case errors.Is(err, ErrNoCredentials):

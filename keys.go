@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"net/netip"
 	"slices"
 	"time"
 )
@@ -68,6 +69,15 @@ type Key struct {
 	// RateLimits are the key's rate limits, enforced on every verify that
 	// the Manager runs with a RateLimiter; empty means none.
 	RateLimits []RateLimit `json:"rateLimits,omitempty"`
+	// Disabled refuses the key (ErrDisabled) until it is enabled again;
+	// unlike a revocation it can be undone. The zero value is enabled.
+	Disabled bool `json:"disabled,omitempty"`
+	// Credits, when non-nil, bounds the number of successful requests (see
+	// Credits); nil means unlimited.
+	Credits *Credits `json:"credits,omitempty"`
+	// IPAllowlist, when non-empty, is the set of client addresses the key
+	// is accepted from; empty means any address.
+	IPAllowlist []netip.Prefix `json:"ipAllowlist,omitempty"`
 }
 
 // Clone returns a deep copy of k.
@@ -80,6 +90,11 @@ func (k *Key) Clone() *Key {
 	c.Scopes = slices.Clone(k.Scopes)
 	c.WebhookSecret = slices.Clone(k.WebhookSecret)
 	c.RateLimits = slices.Clone(k.RateLimits)
+	c.IPAllowlist = slices.Clone(k.IPAllowlist)
+	if k.Credits != nil {
+		cr := *k.Credits
+		c.Credits = &cr
+	}
 	if k.Metadata != nil {
 		c.Metadata = maps.Clone(k.Metadata)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"net/netip"
 	"slices"
 	"time"
 )
@@ -37,18 +38,14 @@ func (m *Manager) RevokeAll(ctx context.Context, tenant string) ([]*Key, error) 
 		return nil, fmt.Errorf("%w: revoke-all needs one tenant", ErrInvalid)
 	}
 	now := m.Now()
-	keys, err := m.store.RevokeAll(ctx, tenant, now)
+	keys, ids, err := m.store.RevokeAll(ctx, tenant, now)
 	if err != nil {
 		// It may have committed, and we cannot tell which keys it touched.
 		m.InvalidateAll()
 		return nil, storeErr("revoke all", err)
 	}
-	var ids []string
 	lookups := make([]string, 0, len(keys))
 	for _, k := range keys {
-		if k.RevokedAt.Equal(now) {
-			ids = append(ids, k.ID)
-		}
 		lookups = append(lookups, k.Lookup) // also keys revoked elsewhere earlier
 	}
 	m.changed(ctx, lookups...)
@@ -112,6 +109,16 @@ type UpdateParams struct {
 	Scopes *[]string
 	// Metadata replaces the key's metadata.
 	Metadata *map[string]string
+	// Disabled sets Key.Disabled (Manager.Disable and Enable also emit
+	// their events).
+	Disabled *bool
+	// RateLimits replaces the key's rate limits (see CheckRateLimits).
+	RateLimits *[]RateLimit
+	// Credits replaces the key's credits; a nil *Credits removes them
+	// (unlimited). New credits start a new period at the update instant.
+	Credits **Credits
+	// IPAllowlist replaces the key's IP allowlist (see CheckIPAllowlist).
+	IPAllowlist *[]netip.Prefix
 }
 
 // rotatable reports why old cannot be rotated at now, if it cannot.
@@ -144,6 +151,12 @@ func (m *Manager) successor(old *Key, now time.Time) (*Key, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	return m.successorAs(old, now, id)
+}
+
+// successorAs is successor with the given ID.
+func (m *Manager) successorAs(old *Key, now time.Time, id string) (*Key, string, error) {
+	var err error
 	s := &Key{
 		ID:                 id,
 		Tenant:             old.Tenant,
@@ -156,6 +169,16 @@ func (m *Manager) successor(old *Key, now time.Time) (*Key, string, error) {
 		RotationInterval:   old.RotationInterval,
 		RotationWebhookURL: old.RotationWebhookURL,
 		Metadata:           maps.Clone(old.Metadata),
+		// The controls carry over: a rotation must not lift a limit. The
+		// successor starts with the old key's credits as stored (during the
+		// grace both keys spend, each from its own).
+		Disabled:    old.Disabled,
+		RateLimits:  slices.Clone(old.RateLimits),
+		Credits:     cloneCredits(old.Credits),
+		IPAllowlist: slices.Clone(old.IPAllowlist),
+	}
+	if s.Credits != nil {
+		s.Credits.LastRefill = now
 	}
 	if s.RotationInterval > 0 {
 		s.NextRotationAt = now.Add(s.RotationInterval)
@@ -177,11 +200,15 @@ func (m *Manager) rotated(ctx context.Context, old, succ *Key, now time.Time) {
 	m.emit(ctx, Event{Kind: EventRotated, At: now, KeyID: old.ID, Prefix: old.Prefix, Tenant: old.Tenant, SuccessorID: succ.ID})
 }
 
-// Update changes the name, scopes or metadata of key id of tenant. New
-// scopes are checked against the catalogue; checking that the caller may
-// grant them (CanGrant) is the caller's job, since only it knows who asks.
+// Update changes the name, scopes, metadata or controls (enabled, rate
+// limits, credits, IP allowlist) of key id of tenant. New scopes are
+// checked against the catalogue; checking that the caller may grant them
+// (CanGrant) is the caller's job, since only it knows who asks. Controls
+// are checked as Create checks them; new credits start a new period at the
+// update instant (LastRefill).
 func (m *Manager) Update(ctx context.Context, tenant, id string, p UpdateParams) (*Key, error) {
-	u := Update{Name: p.Name, Scopes: p.Scopes, Metadata: p.Metadata}
+	u := Update{Name: p.Name, Scopes: p.Scopes, Metadata: p.Metadata,
+		Disabled: p.Disabled, RateLimits: p.RateLimits, Credits: p.Credits, IPAllowlist: p.IPAllowlist}
 	if u.Name != nil && len(*u.Name) > maxKeyNameLen {
 		return nil, fmt.Errorf("%w: name longer than %d bytes", ErrInvalid, maxKeyNameLen)
 	}
@@ -192,11 +219,14 @@ func (m *Manager) Update(ctx context.Context, tenant, id string, p UpdateParams)
 		}
 		u.Scopes = &scopes
 	}
+	u.At = m.Now()
+	if err := checkUpdateControls(&u); err != nil {
+		return nil, err
+	}
 	old, err := m.Get(ctx, tenant, id)
 	if err != nil {
 		return nil, err
 	}
-	u.At = m.Now()
 	k, err := m.store.Update(ctx, id, u)
 	m.changed(ctx, old.Lookup)
 	if err != nil {

@@ -42,6 +42,14 @@ type Manager struct {
 	// offers one (SharedLookupStore), else GetByLookup.
 	readLookup func(ctx context.Context, lookup string) (*Key, error)
 
+	// limiter spends rate limits (WithRateLimiter; an in-process
+	// MemoryLimiter by default); credits holds credit leases.
+	limiter RateLimiter
+	credits creditLeases
+	// wallLimiter is limiter when it is a *MemoryLimiter and the clock is
+	// the wall clock: verify then hands it its own clock reading.
+	wallLimiter *MemoryLimiter
+
 	idMu    sync.Mutex
 	entropy io.Reader
 }
@@ -84,6 +92,16 @@ func New(store Store, opts ...Option) (*Manager, error) {
 		cache:      newVerifyCache(cfg.cache),
 		readLookup: store.GetByLookup,
 		entropy:    ulid.Monotonic(rand.Reader, 0),
+		limiter:    cfg.limiter,
+		credits:    creditLeases{max: cfg.creditLease},
+	}
+	if m.limiter == nil {
+		m.limiter = NewMemoryLimiter(0)
+	}
+	if ml, ok := m.limiter.(*MemoryLimiter); ok {
+		if _, wall := cfg.clock.(*wallClock); wall {
+			m.wallLimiter = ml
+		}
 	}
 	if s, ok := store.(SharedLookupStore); ok && s.SharedStore() == store {
 		m.readLookup = s.GetByLookupShared
@@ -222,6 +240,20 @@ func (m *Manager) ListAll(ctx context.Context, tenant string, filter ListFilter)
 // TokenRegexp returns the pattern of this manager's tokens, for secret
 // scanners: `\b<prefix>_(<env>|<env>...)_[0-9A-Za-z]{66}\b`. Check a match
 // with ValidChecksum before acting on it.
+//
+// Its leading \b needs a non-word character before the prefix, so it misses
+// a token glued to letters, digits or an underscore, as in
+// "API_KEY_pgk_live_..." or "xpgk_live_...". To register the tokens with a
+// secret-scanning service (GitHub custom patterns, gitleaks, trufflehog),
+// give it no boundary before the prefix and a non-alphanumeric one after:
+//
+//	secret:  pgk_(?:live|test)_[0-9A-Za-z]{66}
+//	before:  anything (no boundary)
+//	after:   \z|[^0-9A-Za-z]
+//
+// and validate each match with the checksum (the algorithm and a test vector
+// are in TokenPattern's documentation); examples/scan does so, and also
+// looks inside base64 and JSON \u escapes.
 func (m *Manager) TokenRegexp() *regexp.Regexp {
 	envs := make([]string, len(m.cfg.envs))
 	for i, e := range m.cfg.envs {

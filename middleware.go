@@ -6,8 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"slices"
 	"strings"
+	"time"
 )
 
 // Authenticator is the HTTP side of a Manager: its Middleware identifies
@@ -35,7 +35,9 @@ type Authenticator struct {
 	trusted    []netip.Prefix
 	usage      *UsageTracker
 	clientName func(*http.Request) string
-	throttle   *FailureThrottle // WithFailureThrottle (throttle.go)
+	throttle   *FailureThrottle          // WithFailureThrottle (throttle.go)
+	cost       func(*http.Request) int64 // WithCost (middleware_controls.go)
+	scopes     []string                  // set by Protect on its copy
 }
 
 // MiddlewareOption configures an Authenticator. Options are validated once,
@@ -187,7 +189,11 @@ func WithClientName(f func(*http.Request) string) MiddlewareOption {
 // request context (see FromContext). A request without credentials is
 // refused with ErrNoCredentials (401), or passed on without a key in
 // optional mode; a bad credential is refused (401 invalid_token); a store
-// failure is refused (503), never passed on.
+// failure is refused (503), never passed on. The key's controls are
+// enforced after its state (see Manager.VerifyRequest): the IP allowlist
+// against ClientIP (403), then the rate limits and credits with the cost of
+// WithCost (429). Use Scoped or Protect so that scopes are checked before
+// anything is spent.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		k, err := a.Authenticate(r)
@@ -207,7 +213,7 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 // success, records the use with the usage tracker. It is the middleware
 // without the HTTP answer, for custom flows (such as trying an operator
 // token first). Errors: ErrNoCredentials, a *ThrottledError (with
-// WithFailureThrottle), or those of Credentials and Manager.Verify.
+// WithFailureThrottle), or those of Credentials and Manager.VerifyRequest.
 func (a *Authenticator) Authenticate(r *http.Request) (*Key, error) {
 	if a.throttle != nil {
 		return a.authenticateThrottled(r)
@@ -226,13 +232,19 @@ func (a *Authenticator) authenticate(r *http.Request) (*Key, error) {
 		return nil, err
 	}
 	var k *Key
+	var now time.Time
 	if selector != "" {
-		k, err = a.m.verifySelector(r.Context(), tok, selector) // already parsed
+		k, now, err = a.m.verifySelector(r.Context(), tok, selector) // already parsed
 	} else {
-		k, err = a.m.Verify(r.Context(), tok)
+		k, now, err = a.m.verifyToken(r.Context(), tok)
 	}
 	if err != nil {
-		return nil, err // Verify logged the reason
+		return nil, err // verifyToken logged the reason
+	}
+	if len(a.scopes) > 0 || hasControls(k) {
+		if err := a.controls(r, k, now); err != nil {
+			return nil, err
+		}
 	}
 	if a.usage != nil {
 		var client string
@@ -388,72 +400,10 @@ func syntaxCheck(t string) error {
 	return nil
 }
 
-// RequireAll returns middleware that lets a request through only if the
-// verified key in its context grants every one of scopes (see Grants; with
-// no scopes, any verified key). Place it after Middleware: with no verified
-// key in the context it fails closed with ErrNoCredentials (401). A key
-// lacking a scope gets a *ScopeError (403 insufficient_scope naming all of
-// scopes).
-func (a *Authenticator) RequireAll(scopes ...string) func(http.Handler) http.Handler {
-	return a.require(slices.Clone(scopes), false)
-}
-
-// RequireAny is RequireAll for any-of: the key must grant at least one of
-// scopes. With no scopes nothing is ever granted (every key gets 403).
-func (a *Authenticator) RequireAny(scopes ...string) func(http.Handler) http.Handler {
-	return a.require(slices.Clone(scopes), true)
-}
-
-func (a *Authenticator) require(need []string, anyOf bool) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			k, ok := FromContext(r.Context())
-			if !ok {
-				a.debug(r, "apikey: no verified key in context (anonymous request, or scope check placed before the authenticator)")
-				a.onError(w, r, ErrNoCredentials)
-				return
-			}
-			if anyOf && !HasAny(k.Scopes, need...) || !anyOf && !HasAll(k.Scopes, need...) {
-				a.debug(r, "apikey: insufficient scope", append(keyAttrs(k),
-					slog.Any("needed", need), slog.Bool("any", anyOf))...)
-				a.onError(w, r, &ScopeError{Scopes: slices.Clone(need), Any: anyOf})
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
-}
-
 // debug logs at debug level on the manager's logger, if enabled.
 func (a *Authenticator) debug(r *http.Request, msg string, attrs ...slog.Attr) {
 	l := a.m.cfg.logger
 	if l.Enabled(r.Context(), levelDebug) {
 		l.LogAttrs(r.Context(), levelDebug, msg, attrs...)
 	}
-}
-
-// isTchar reports whether c may appear in an HTTP token (RFC 9110 5.6.2).
-func isTchar(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' ||
-		strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
-
-// isHeaderName reports whether s is an HTTP token.
-func isHeaderName(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if !isTchar(s[i]) {
-			return false
-		}
-	}
-	return s != ""
-}
-
-// printableASCII reports whether s is printable ASCII (space included).
-func printableASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x20 || s[i] > 0x7e {
-			return false
-		}
-	}
-	return true
 }

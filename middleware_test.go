@@ -210,7 +210,7 @@ func TestErrorTable(t *testing.T) {
 		{"valid", func() *http.Request { return bearer(f.tok["read"]) }, false, ansOK},
 		{"no credentials", func() *http.Request { return httptest.NewRequest("GET", "/jobs", nil) }, false, ansNoCreds},
 		{"malformed", func() *http.Request { return bearer("pgk_live_nope") }, false, ansInvalid},
-		{"bad checksum", func() *http.Request { return bearer(f.tok["read"][:len(f.tok["read"])-1] + "x") }, false, ansInvalid},
+		{"bad checksum", func() *http.Request { return bearer(typo(f.tok["read"])) }, false, ansInvalid},
 		{"unknown", func() *http.Request { return bearer(f.tok["unknown"]) }, false, ansInvalid},
 		{"revoked", func() *http.Request { return bearer(f.tok["revoked"]) }, false, ansInvalid},
 		{"expired", func() *http.Request { return bearer(f.tok["expired"]) }, false, ansInvalid},

@@ -28,6 +28,10 @@ type config struct {
 	legacy   []LegacyScheme        // WithLegacyImport (legacy.go)
 	cache    *CacheOptions         // nil: no verification cache
 	publish  InvalidationPublisher // nil: none
+	// Key controls (ratelimit_options.go, credits_lease.go).
+	limiter         RateLimiter // nil: an in-process MemoryLimiter
+	limiterFailOpen bool
+	creditLease     int64
 }
 
 func defaultConfig() config {
@@ -39,6 +43,7 @@ func defaultConfig() config {
 		logger:       slog.New(slog.DiscardHandler),
 		defaultGrace: time.Hour,
 		maxGrace:     30 * 24 * time.Hour,
+		creditLease:  DefaultCreditLease,
 	}
 }
 
@@ -76,7 +81,9 @@ func WithEnvironments(envs ...string) Option {
 
 // WithPepper registers HMAC-SHA-256 keyed with pepper as hash version
 // (such as "v1"). The pepper must be at least 32 random bytes kept outside
-// the database: with it, a stolen database alone cannot be used to check a
+// the database (one that obviously holds no entropy, such as zeros, a few
+// distinct bytes repeated or a counting sequence, is refused with
+// ErrInvalid): with it, a stolen database alone cannot be used to check a
 // guessed token. To rotate the pepper, register the new one under a new
 // version, make it current with WithCurrentHashVersion, and keep the old one
 // registered until every key has been verified (and so re-hashed) once.
@@ -84,6 +91,9 @@ func WithPepper(version string, pepper []byte) Option {
 	return func(c *config) error {
 		h, err := NewHMACHasher(pepper)
 		if err != nil {
+			return err
+		}
+		if err := checkPepperEntropy(pepper); err != nil {
 			return err
 		}
 		return addHasher(c, version, h)

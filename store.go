@@ -2,6 +2,7 @@ package apikey
 
 import (
 	"context"
+	"net/netip"
 	"time"
 )
 
@@ -46,8 +47,11 @@ type Store interface {
 
 	// RevokeAll sets RevokedAt to at on every key of tenant that is not
 	// revoked yet (keys revoked earlier keep their timestamp), atomically,
-	// and returns every key of the tenant afterwards, newest first.
-	RevokeAll(ctx context.Context, tenant string, at time.Time) ([]*Key, error)
+	// and returns every key of the tenant afterwards, newest first, and the
+	// IDs of exactly the keys this call revoked (in any order; none when it
+	// changed nothing). A key revoked earlier at the same instant by another
+	// call is not among them: the audit event names only this call's keys.
+	RevokeAll(ctx context.Context, tenant string, at time.Time) (keys []*Key, revoked []string, err error)
 
 	// Rotate performs r atomically: it inserts r.Successor (when non-nil)
 	// and sets, on the key r.OldID, ReplacedBy = r.SuccessorID,
@@ -82,7 +86,11 @@ type Store interface {
 	// ClaimRotation moves the NextRotationAt of key id from due to next,
 	// only if it still equals due, and reports whether it did. Several
 	// processes racing for one due key: exactly one gets true. A missing ID
-	// gives false and no error.
+	// gives false and no error. next must read back exact to the
+	// microsecond (as every time the store keeps): the scheduler derives the
+	// ID of the successor it is about to create from it, so that the next
+	// process to claim the key can revoke a successor a crashed attempt
+	// left behind.
 	ClaimRotation(ctx context.Context, id string, due, next time.Time) (bool, error)
 
 	// Purge deletes keys that stopped working (revoked, expired or out of
@@ -101,6 +109,20 @@ type Store interface {
 	// LastChange returns the Seq of the newest change-feed entry, or 0.
 	// A follower starts from it.
 	LastChange(ctx context.Context) (int64, error)
+
+	// TakeCredits atomically applies a due refill to key id's credits (see
+	// Credits.Refilled, at now) and takes min(want, remaining) of them. Of
+	// concurrent takes, in any number of processes, no two are granted the
+	// same credit. A key without credits gives Unlimited and takes nothing.
+	// A missing ID gives ErrNotFound. No change-feed entry is written.
+	TakeCredits(ctx context.Context, id string, want int64, now time.Time) (CreditLease, error)
+
+	// ReturnCredits atomically adds n unspent credits back to key id, only
+	// if its credit period (Credits.LastRefill) still equals period: after
+	// a refill, or after Update set new credits, they are dropped. A
+	// missing key or a key without credits changes nothing and is not an
+	// error.
+	ReturnCredits(ctx context.Context, id string, n int64, period time.Time) error
 }
 
 // SharedLookupStore is an optional extension of Store for stores whose
@@ -178,6 +200,16 @@ type Update struct {
 	Name     *string
 	Scopes   *[]string
 	Metadata *map[string]string
+	// Disabled sets Key.Disabled.
+	Disabled *bool
+	// RateLimits replaces Key.RateLimits.
+	RateLimits *[]RateLimit
+	// Credits replaces Key.Credits (a nil *Credits removes them: unlimited).
+	// The new credits start a new period: leases of the old one are not
+	// handed back into it.
+	Credits **Credits
+	// IPAllowlist replaces Key.IPAllowlist.
+	IPAllowlist *[]netip.Prefix
 }
 
 // Usage is one coalesced use of a key, for Store.RecordUsage.

@@ -264,10 +264,27 @@ func (a *Authenticator) authenticateThrottled(r *http.Request) (*Key, error) {
 		return nil, &ThrottledError{RetryAfter: wait}
 	}
 	k, err := a.authenticate(r)
-	if err != nil && !errors.Is(err, ErrNoCredentials) && !errors.Is(err, ErrStoreUnavailable) {
+	if err != nil && !errors.Is(err, ErrNoCredentials) && !errors.Is(err, ErrStoreUnavailable) && !controlRefusal(err) {
 		a.throttle.Fail(client)
 	}
 	return k, err
+}
+
+// CheckThrottle returns a *ThrottledError when the request's client (by
+// ClientIP, as the middleware sees it) is refused by the WithFailureThrottle
+// throttle, and nil otherwise (or without a throttle). It counts nothing.
+// A flow that accepts another credential before Authenticate, such as an
+// operator token, calls it first so that this credential too is refused to
+// a throttled client; a wrong value of it should then go on to
+// Authenticate, where it fails and counts like any bad key.
+func (a *Authenticator) CheckThrottle(r *http.Request) error {
+	if a.throttle == nil {
+		return nil
+	}
+	if wait, ok := a.throttle.Check(ClientIP(r, a.trusted)); !ok {
+		return &ThrottledError{RetryAfter: wait}
+	}
+	return nil
 }
 
 // msgThrottled is the client-facing message of a 429.

@@ -48,8 +48,11 @@ const (
 // prefix and env are 1 to 16 ASCII letters or digits; the 66-character body
 // uses the base62 alphabet "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 // (digit values 0-61 in that order); the whole token is at most 256 bytes.
-// For one issuer, match \b<prefix>_(?:live|test)_[0-9A-Za-z]{66}\b (with its
-// environments), or this pattern for any issuer. To validate a match offline:
+// For one issuer, match <prefix>_(?:live|test)_[0-9A-Za-z]{66} (with its
+// environments) with no boundary before it (a \b there misses a token glued
+// to an identifier, "API_KEY_pgk_live_...") and a non-alphanumeric character
+// or the end after it, or this pattern for any issuer (see
+// Manager.TokenRegexp). To validate a match offline:
 //
 //  1. take everything before the last 6 characters, prefix and underscores
 //     included ("pgk_live_" + the first 60 body characters);

@@ -21,12 +21,38 @@ func tokenParts(t *testing.T, tok string) (head, selector, secret, sum string) {
 }
 
 // flip replaces the character of s at i with another base62 character.
+// flip replaces the character at i with another one (A, or B where it was
+// A): the result always differs from s.
 func flip(s string, i int) string {
 	c := byte('A')
 	if s[i] == 'A' {
 		c = 'B'
 	}
 	return s[:i] + string(c) + s[i+1:]
+}
+
+// typo returns tok with its last character (the end of the checksum)
+// changed: never tok itself, whatever that character is. Tests that need a
+// token with a bad checksum use it rather than appending or substituting a
+// fixed character, which is a no-op one time in 62.
+func typo(tok string) string { return flip(tok, len(tok)-1) }
+
+// Every mutation the tests use to make a bad token changes it, whatever
+// the character it replaces (a fixed replacement such as "x" is a no-op
+// for a token that ends in x, which made TestErrorTable flaky).
+func TestTypoAlwaysChangesToken(t *testing.T) {
+	const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	for i := 0; i < len(alphabet); i++ {
+		tok := "pgk_live_abcdef" + alphabet[i:i+1]
+		if typo(tok) == tok {
+			t.Errorf("typo(%q) left the token unchanged", tok)
+		}
+		for j := range tok {
+			if flip(tok, j) == tok {
+				t.Errorf("flip(%q, %d) left the token unchanged", tok, j)
+			}
+		}
+	}
 }
 
 func TestVerifyMalformed(t *testing.T) {

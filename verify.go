@@ -29,7 +29,29 @@ import (
 //
 // The returned Key is read-only: it may be shared with the verification
 // cache and with concurrent callers. Do not modify it; Clone it to change it.
+//
+// Controls (SPEC D1): a disabled key gives ErrDisabled; a key with an IP
+// allowlist is refused with ErrIPNotAllowed (Verify knows no client
+// address: use VerifyRequest); a key with rate limits or credits spends 1
+// from them (ErrRateLimited, ErrUsageExceeded). A key without controls
+// pays nothing for them.
 func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
+	k, now, err := m.verifyToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if hasControls(k) {
+		if err := m.checkControls(ctx, k, &RequestParams{}, now); err != nil {
+			return nil, err
+		}
+	}
+	return k, nil
+}
+
+// verifyToken is Verify up to the state checks: the token's syntax, the
+// record, the hash, revocation, disabling, grace and expiry. It returns the
+// clock reading the state was judged at (zero when none was needed).
+func (m *Manager) verifyToken(ctx context.Context, token string) (*Key, time.Time, error) {
 	prefix, env, selector, split := splitToken(token)
 	ok := split && prefix == m.cfg.prefix && m.knownEnv(env)
 	if !split {
@@ -38,7 +60,7 @@ func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 		selector, ok = m.legacyLookup(token)
 	}
 	if !ok {
-		return nil, m.verifyFailed(ctx, ErrMalformed, "malformed", nil)
+		return nil, time.Time{}, m.verifyFailed(ctx, ErrMalformed, "malformed", nil)
 	}
 	return m.verifySelector(ctx, token, selector)
 }
@@ -56,8 +78,9 @@ func (m *Manager) ownSelector(token string) (string, bool) {
 
 // verifySelector is Verify after the token's syntax was checked and its
 // lookup value found (the Authenticator calls it directly, so that a token
-// is scanned once per request).
-func (m *Manager) verifySelector(ctx context.Context, token, selector string) (*Key, error) {
+// is scanned once per request). It returns the clock reading the state was
+// judged at, or the zero time when no check needed one.
+func (m *Manager) verifySelector(ctx context.Context, token, selector string) (*Key, time.Time, error) {
 	// The clock is read only when something needs it: the cache's TTL, or a
 	// key with a time bound (see Key.timeless). The raw clock is enough for
 	// StateAt (stored instants are whole microseconds, so truncating now
@@ -70,9 +93,9 @@ func (m *Manager) verifySelector(ctx context.Context, token, selector string) (*
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			m.current.Verify(token, m.dummy) // same work as a wrong secret
-			return nil, m.verifyFailed(ctx, ErrNotFound, "not_found", nil)
+			return nil, now, m.verifyFailed(ctx, ErrNotFound, "not_found", nil)
 		}
-		return nil, m.verifyFailed(ctx, storeErr("lookup", err), "store_unavailable", nil)
+		return nil, now, m.verifyFailed(ctx, storeErr("lookup", err), "store_unavailable", nil)
 	}
 	h := m.current
 	if k.HashVersion != m.cfg.current {
@@ -83,21 +106,24 @@ func (m *Manager) verifySelector(ctx context.Context, token, selector string) (*
 		m.current.Verify(token, m.dummy)
 		m.cfg.logger.LogAttrs(ctx, levelWarn, "apikey: key has an unregistered hash version",
 			append(keyAttrs(k), slog.String("hash_version", k.HashVersion))...)
-		return nil, m.verifyFailed(ctx, ErrNotFound, "mismatch", k)
+		return nil, now, m.verifyFailed(ctx, ErrNotFound, "mismatch", k)
 	}
 	if !h.Verify(token, k.Hash) {
-		return nil, m.verifyFailed(ctx, ErrNotFound, "mismatch", k)
+		return nil, now, m.verifyFailed(ctx, ErrNotFound, "mismatch", k)
 	}
 	if now.IsZero() && !k.timeless() {
 		now = m.cfg.clock.Now()
 	}
 	if st := k.StateAt(now); st != StateActive {
-		return nil, m.verifyFailed(ctx, stateErr(st), st.String(), k)
+		return nil, now, m.verifyFailed(ctx, stateErr(st), st.String(), k)
+	}
+	if k.Disabled {
+		return nil, now, m.verifyFailed(ctx, ErrDisabled, "disabled", k)
 	}
 	if k.HashVersion != m.cfg.current {
 		k = m.rehash(ctx, k, token)
 	}
-	return k, nil
+	return k, now, nil
 }
 
 func (m *Manager) knownEnv(env string) bool {

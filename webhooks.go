@@ -122,6 +122,12 @@ func (m *Manager) resealWebhookSecret(old *Key, succID string) ([]byte, error) {
 // one was created. Only deliver sees ctx's cancellation: once a successor
 // exists, its commit or revocation completes even if ctx ends. The caller
 // checks that old can be rotated (active, not replaced).
+//
+// old.NextRotationAt is taken as the value the caller claimed
+// (Store.ClaimRotation's next): the successor's ID derives from it, so
+// that a successor this call leaves behind if its process dies can be
+// revoked by the next claimer with RevokePendingSuccessor. A key with no
+// NextRotationAt gets a random successor ID.
 func (m *Manager) DeliverRotation(ctx context.Context, old *Key, grace time.Duration, deliver func(context.Context, *Rotated) error) (successorID string, err error) {
 	if deliver == nil {
 		return "", fmt.Errorf("%w: nil deliver", ErrInvalid)
@@ -133,7 +139,15 @@ func (m *Manager) DeliverRotation(ctx context.Context, old *Key, grace time.Dura
 		}
 	}
 	now := m.Now()
-	succ, token, err := m.successor(old, now)
+	succID, err := m.newID(now)
+	if !old.NextRotationAt.IsZero() {
+		// The claim records the pending successor (see RevokePendingSuccessor).
+		succID = pendingSuccessorID(old.ID, old.NextRotationAt)
+	}
+	if err != nil {
+		return "", err
+	}
+	succ, token, err := m.successorAs(old, now, succID)
 	if err != nil {
 		return "", err
 	}

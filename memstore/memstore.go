@@ -209,14 +209,15 @@ func (s *Store) Revoke(ctx context.Context, id string, at time.Time) (*apikey.Ke
 }
 
 // RevokeAll implements apikey.Store.
-func (s *Store) RevokeAll(ctx context.Context, tenant string, at time.Time) ([]*apikey.Key, error) {
+func (s *Store) RevokeAll(ctx context.Context, tenant string, at time.Time) ([]*apikey.Key, []string, error) {
 	if err := ctxErr(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ids := s.byTenant[tenant]
 	keys := make([]*apikey.Key, 0, len(ids))
+	var revoked []string
 	for i := len(ids) - 1; i >= 0; i-- {
 		k := s.byID[ids[i]]
 		if k.RevokedAt.IsZero() {
@@ -224,10 +225,11 @@ func (s *Store) RevokeAll(ctx context.Context, tenant string, at time.Time) ([]*
 			k.RevokedAt = at
 			s.put(k)
 			s.appendChange(k, apikey.ChangeRevoked, at)
+			revoked = append(revoked, k.ID)
 		}
 		keys = append(keys, out(k))
 	}
-	return keys, nil
+	return keys, revoked, nil
 }
 
 // Rotate implements apikey.Store.
@@ -285,6 +287,7 @@ func (s *Store) Update(ctx context.Context, id string, u apikey.Update) (*apikey
 	if u.Metadata != nil {
 		k.Metadata = maps.Clone(*u.Metadata)
 	}
+	updateControls(k, u)
 	s.put(k)
 	s.appendChange(k, apikey.ChangeUpdated, u.At)
 	return out(k), nil

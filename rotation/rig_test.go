@@ -191,6 +191,21 @@ func (rc *receiver) deliveries() []delivered {
 	return append([]delivered(nil), rc.got...)
 }
 
+// await waits up to d for the receiver to have recorded a request, and
+// reports whether it has. A request the client gave up on (a delivery
+// timeout) may be recorded after the client returned, or, on a loaded
+// machine, never.
+func (rc *receiver) await(d time.Duration) bool {
+	for end := time.Now().Add(d); ; time.Sleep(5 * time.Millisecond) {
+		if len(rc.deliveries()) > 0 {
+			return true
+		}
+		if time.Now().After(end) {
+			return false
+		}
+	}
+}
+
 func (rc *receiver) last(t *testing.T) delivered {
 	t.Helper()
 	d := rc.deliveries()

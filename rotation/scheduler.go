@@ -236,6 +236,12 @@ func (s *Scheduler) rotateOne(ctx context.Context, old *apikey.Key) Result {
 	store := m.Store()
 	res := Result{KeyID: old.ID, Prefix: old.Prefix, Tenant: old.Tenant}
 	now := m.Now()
+	// A successor left by an earlier attempt that neither committed nor
+	// was undone (its process died) is revoked before the key is claimed
+	// again; if that fails, the key stays due as it is.
+	if err := m.RevokePendingSuccessor(ctx, old); err != nil {
+		return s.failed(ctx, res, err)
+	}
 	if why := s.unschedulable(old, now); why != "" {
 		ok, err := store.ClaimRotation(ctx, old.ID, old.NextRotationAt, time.Time{})
 		switch {
@@ -253,7 +259,8 @@ func (s *Scheduler) rotateOne(ctx context.Context, old *apikey.Key) Result {
 		res.Status = Unscheduled
 		return res
 	}
-	ok, err := store.ClaimRotation(ctx, old.ID, old.NextRotationAt, now.Add(s.retryDelay(old.ID)))
+	lease := now.Add(s.retryDelay(old.ID))
+	ok, err := store.ClaimRotation(ctx, old.ID, old.NextRotationAt, lease)
 	switch {
 	case err != nil:
 		return s.failed(ctx, res, storeErr("claim rotation", err))
@@ -276,7 +283,11 @@ func (s *Scheduler) rotateOne(ctx context.Context, old *apikey.Key) Result {
 			return s.failed(bg, res, fmt.Errorf("%w: key %s has no webhook secret", apikey.ErrInvalid, old.ID))
 		}
 	}
-	res.SuccessorID, err = m.DeliverRotation(ctx, old, s.grace, func(ctx context.Context, r *apikey.Rotated) error {
+	// The claim records the pending successor: DeliverRotation derives its
+	// ID from the claimed NextRotationAt.
+	claimed := old.Clone()
+	claimed.NextRotationAt = lease
+	res.SuccessorID, err = m.DeliverRotation(ctx, claimed, s.grace, func(ctx context.Context, r *apikey.Rotated) error {
 		ev := Event{
 			Type: EventType, OldKeyID: r.Old.ID, NewKeyID: r.Key.ID, Key: r.Token,
 			KeyPrefix: r.Key.Prefix, Tenant: r.Old.Tenant, RotatedAt: r.Key.CreatedAt,

@@ -95,11 +95,21 @@ func (s *Store) keyArgs(k *apikey.Key) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	limits, err := rateLimitsText(k.RateLimits)
+	if err != nil {
+		return nil, err
+	}
+	ips, err := ipAllowlistText(k.IPAllowlist)
+	if err != nil {
+		return nil, err
+	}
+	cr := s.creditsArgs(k.Credits)
 	return []any{
 		k.ID, k.Tenant, k.Environment, k.Name, k.Prefix, k.Lookup, k.HashVersion, k.Hash, scopes, k.CreatedBy,
 		s.timeArg(k.CreatedAt), s.timeArg(k.ExpiresAt), s.timeArg(k.LastUsedAt), k.LastUsedIP, k.LastUsedClient,
 		s.timeArg(k.RevokedAt), k.ReplacedBy, s.timeArg(k.GraceExpiresAt), int64(k.RotationInterval),
 		s.timeArg(k.NextRotationAt), k.RotationWebhookURL, bytesArg(k.WebhookSecret), meta,
+		k.Disabled, limits, ips, cr.remaining, cr.amount, cr.interval, cr.last,
 	}, nil
 }
 
@@ -113,11 +123,14 @@ func scanKey(r rowScanner) (*apikey.Key, error) {
 		scopes, meta   string
 		interval       int64
 		hash, whSecret []byte
+		limits, ips    sql.NullString
+		cr             creditsCols
 	)
 	err := r.Scan(&k.ID, &k.Tenant, &k.Environment, &k.Name, &k.Prefix, &k.Lookup, &k.HashVersion, &hash, &scopes,
 		&k.CreatedBy, timeCol{&k.CreatedAt}, timeCol{&k.ExpiresAt}, timeCol{&k.LastUsedAt}, &k.LastUsedIP,
 		&k.LastUsedClient, timeCol{&k.RevokedAt}, &k.ReplacedBy, timeCol{&k.GraceExpiresAt}, &interval,
-		timeCol{&k.NextRotationAt}, &k.RotationWebhookURL, &whSecret, &meta)
+		timeCol{&k.NextRotationAt}, &k.RotationWebhookURL, &whSecret, &meta,
+		&k.Disabled, &limits, &ips, &cr.remaining, &cr.amount, &cr.interval, timeCol{&cr.last})
 	if err != nil {
 		return nil, err
 	}
@@ -137,6 +150,9 @@ func scanKey(r rowScanner) (*apikey.Key, error) {
 	}
 	if len(k.Metadata) == 0 {
 		k.Metadata = nil
+	}
+	if err := scanControls(&k, limits, ips, cr); err != nil {
+		return nil, err
 	}
 	return &k, nil
 }

@@ -46,12 +46,14 @@ func (s *Store) Revoke(ctx context.Context, id string, at time.Time) (*apikey.Ke
 }
 
 // RevokeAll implements apikey.Store: one UPDATE at one timestamp
-// (WHERE tenant = ? AND revoked_at IS NULL), the feed entries of exactly
-// the keys it revoked, and a read of every key of the tenant, in one
-// transaction.
-func (s *Store) RevokeAll(ctx context.Context, tenant string, at time.Time) ([]*apikey.Key, error) {
+// (WHERE tenant = ? AND revoked_at IS NULL), the feed entries and IDs of
+// exactly the keys it revoked, and a read of every key of the tenant, in
+// one transaction.
+func (s *Store) RevokeAll(ctx context.Context, tenant string, at time.Time) ([]*apikey.Key, []string, error) {
 	keys := []*apikey.Key{}
+	var revoked []string
 	err := s.inTx(ctx, "revoke all", func(tx *sql.Tx) error {
+		revoked = nil // a retried transaction starts over
 		if err := s.lockFeed(ctx, tx); err != nil {
 			return err
 		}
@@ -61,7 +63,15 @@ func (s *Store) RevokeAll(ctx context.Context, tenant string, at time.Time) ([]*
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, s.q.revokeAll, t, tenant); err != nil {
+		var err error
+		if s.q.revokedIDs != "" {
+			if revoked, err = queryIDs(ctx, tx, s.q.revokedIDs, tenant); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, s.q.revokeAll, t, tenant); err != nil {
+				return err
+			}
+		} else if revoked, err = queryIDs(ctx, tx, s.q.revokeAll, t, tenant); err != nil {
 			return err
 		}
 		rows, err := tx.QueryContext(ctx, s.q.listTenant, tenant)
@@ -76,9 +86,27 @@ func (s *Store) RevokeAll(ctx context.Context, tenant string, at time.Time) ([]*
 		return nil
 	})
 	if err != nil {
+		return nil, nil, err
+	}
+	return keys, revoked, nil
+}
+
+// queryIDs runs query (one string column) in tx and returns its values.
+func queryIDs(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
 		return nil, err
 	}
-	return keys, nil
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // errInsert marks a failed successor insert inside Rotate, classified after
@@ -174,6 +202,9 @@ func (s *Store) Update(ctx context.Context, id string, u apikey.Update) (*apikey
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, s.q.update, name, scopes, meta, id); err != nil {
+			return err
+		}
+		if err := s.updateControls(ctx, tx, id, u); err != nil {
 			return err
 		}
 		// Inserts nothing for a missing key; readKey then fails and the

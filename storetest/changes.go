@@ -51,7 +51,7 @@ func testChangesEveryMutation(f *fixture) {
 		{apikey.ChangeHashUpgrade, upgraded, at(4 * time.Minute)},
 	}, false)
 	seq := f.lastChange()
-	_, err = f.s.RevokeAll(f.ctx, "initech", at(5*time.Minute))
+	_, _, err = f.s.RevokeAll(f.ctx, "initech", at(5*time.Minute))
 	noErr(f, "RevokeAll", err)
 	f.wantChanges("RevokeAll", seq, []change{
 		{apikey.ChangeRevoked, all1, at(5 * time.Minute)},
@@ -133,7 +133,7 @@ func testChangesOnlyMutations(f *fixture) {
 	}
 	_, err = f.s.Revoke(f.ctx, k.ID, base)
 	noErr(f, "Revoke of a revoked key", err)
-	_, err = f.s.RevokeAll(f.ctx, "nobody", base)
+	_, _, err = f.s.RevokeAll(f.ctx, "nobody", base)
 	noErr(f, "RevokeAll of an unknown tenant", err)
 	succ := f.successorOf(k, base)
 	_, err = f.s.Rotate(f.ctx, apikey.Rotation{OldID: k.ID, SuccessorID: succ.ID, Successor: succ, At: base})

@@ -28,7 +28,7 @@ func testContextCancelled(f *fixture) {
 		{"GetByLookup", func() error { _, err := f.s.GetByLookup(ctx, k.Lookup); return err }},
 		{"List", func() error { _, err := f.s.List(ctx, "acme", apikey.ListOptions{}); return err }},
 		{"Revoke", func() error { _, err := f.s.Revoke(ctx, k.ID, base); return err }},
-		{"RevokeAll", func() error { _, err := f.s.RevokeAll(ctx, "acme", base); return err }},
+		{"RevokeAll", func() error { _, _, err := f.s.RevokeAll(ctx, "acme", base); return err }},
 		{"Rotate", func() error {
 			_, err := f.s.Rotate(ctx, apikey.Rotation{OldID: k.ID, SuccessorID: succ.ID, Successor: succ.Clone(), GraceExpiresAt: at(time.Hour), At: base})
 			return err

@@ -358,7 +358,7 @@ func diffKey(want, got *apikey.Key) []string {
 	if !maps.Equal(want.Metadata, got.Metadata) {
 		d = append(d, fmt.Sprintf("Metadata = %q, want %q", got.Metadata, want.Metadata))
 	}
-	return d
+	return append(d, diffControls(want, got)...)
 }
 
 // diffTime describes how g differs from w, or returns "".

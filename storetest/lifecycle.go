@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"net/netip"
 	"slices"
 	"time"
 
@@ -18,6 +19,7 @@ var revokeAllCases = []testCase{
 	{"Again", testRevokeAllAgain},
 	{"ManyKeys", testRevokeAllManyKeys},
 	{"UnknownTenant", testRevokeAllUnknownTenant},
+	{"SameInstant", testRevokeAllSameInstant},
 }
 
 var updateCases = []testCase{
@@ -44,6 +46,23 @@ var updateCases = []testCase{
 		k.Name, k.Scopes, k.Metadata = "", nil, nil
 	})},
 	{"Nothing", testUpdateField(func(*apikey.Update, *apikey.Key) {})},
+	{"Disabled", testUpdateField(func(u *apikey.Update, k *apikey.Key) {
+		yes := true
+		u.Disabled, k.Disabled = &yes, true
+	})},
+	{"RateLimits", testUpdateField(func(u *apikey.Update, k *apikey.Key) {
+		l := []apikey.RateLimit{{Name: "per_min", Limit: 60, Window: time.Minute, Shared: true}}
+		u.RateLimits, k.RateLimits = &l, slices.Clone(l)
+	})},
+	{"Credits", testUpdateField(func(u *apikey.Update, k *apikey.Key) {
+		c := &apikey.Credits{Remaining: 7, RefillAmount: 9, RefillInterval: time.Hour, LastRefill: at(time.Second)}
+		u.Credits, k.Credits = &c, &apikey.Credits{Remaining: 7, RefillAmount: 9, RefillInterval: time.Hour, LastRefill: at(time.Second)}
+	})},
+	{"IPAllowlist", testUpdateField(func(u *apikey.Update, k *apikey.Key) {
+		l := []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24"), netip.MustParsePrefix("2001:db8::/32")}
+		u.IPAllowlist, k.IPAllowlist = &l, slices.Clone(l)
+	})},
+	{"ClearControls", testClearControls},
 	{"NotFound", testUpdateNotFound},
 }
 
@@ -105,9 +124,10 @@ func testRevokeAllBasic(f *fixture) {
 	a5 := f.create("acme")
 	seq := f.lastChange()
 
-	got, err := f.s.RevokeAll(f.ctx, "acme", when)
+	got, revoked, err := f.s.RevokeAll(f.ctx, "acme", when)
 	noErr(f, "RevokeAll", err)
 	wantIDs(f, "RevokeAll result", got, newestFirst(a1, a2, a3, a4, a5))
+	wantRevoked(f, "RevokeAll", revoked, a1, a3, a4, a5)
 	want := map[string]*apikey.Key{a2.ID: a2}
 	var newly []change
 	for _, k := range []*apikey.Key{a1, a3, a4, a5} {
@@ -132,11 +152,12 @@ func testRevokeAllBasic(f *fixture) {
 func testRevokeAllAgain(f *fixture) {
 	a1, a2 := f.create("acme"), f.create("acme")
 	first := at(time.Minute)
-	_, err := f.s.RevokeAll(f.ctx, "acme", first)
+	_, _, err := f.s.RevokeAll(f.ctx, "acme", first)
 	noErr(f, "first RevokeAll", err)
 	seq := f.lastChange()
-	got, err := f.s.RevokeAll(f.ctx, "acme", at(time.Hour))
+	got, revoked, err := f.s.RevokeAll(f.ctx, "acme", at(time.Hour))
 	noErr(f, "second RevokeAll", err)
+	wantRevoked(f, "second RevokeAll", revoked)
 	wantIDs(f, "second RevokeAll result", got, newestFirst(a1, a2))
 	for i, k := range []*apikey.Key{a2, a1} {
 		want := with(k, func(k *apikey.Key) { k.RevokedAt = first })
@@ -156,9 +177,10 @@ func testRevokeAllManyKeys(f *fixture) {
 	}
 	createAll(f, keys, 8)
 	when := at(time.Minute)
-	got, err := f.s.RevokeAll(f.ctx, "acme", when)
+	got, revoked, err := f.s.RevokeAll(f.ctx, "acme", when)
 	noErr(f, "RevokeAll", err)
 	wantIDs(f, "RevokeAll of 150 keys", got, newestFirst(keys...))
+	wantRevoked(f, "RevokeAll of 150 keys", revoked, keys...)
 	if left := f.list("acme", apikey.ListOptions{Filter: apikey.ListActive, At: when}); len(left) != 0 {
 		f.Errorf("%d keys still active after RevokeAll", len(left))
 	}
@@ -170,13 +192,43 @@ func testRevokeAllManyKeys(f *fixture) {
 
 func testRevokeAllUnknownTenant(f *fixture) {
 	k := f.create("acme")
-	got, err := f.s.RevokeAll(f.ctx, "nobody", base)
+	got, revoked, err := f.s.RevokeAll(f.ctx, "nobody", base)
 	noErr(f, "RevokeAll of an unknown tenant", err)
+	wantRevoked(f, "RevokeAll of an unknown tenant", revoked)
 	if len(got) != 0 {
 		f.Errorf("RevokeAll of an unknown tenant returned %d keys", len(got))
 	}
 	f.wantKey("key of another tenant", k)
 	f.wantNoChanges("RevokeAll of an unknown tenant", 0)
+}
+
+// Two RevokeAll calls at the same instant: the second reports only the key
+// it revoked, not those the first revoked at that same timestamp (the
+// audit event of each names only its own keys).
+func testRevokeAllSameInstant(f *fixture) {
+	when := at(time.Minute)
+	a1, a2 := f.create("acme"), f.create("acme")
+	_, revoked, err := f.s.RevokeAll(f.ctx, "acme", when)
+	noErr(f, "first RevokeAll", err)
+	wantRevoked(f, "first RevokeAll", revoked, a1, a2)
+	a3 := f.create("acme")
+	got, revoked, err := f.s.RevokeAll(f.ctx, "acme", when)
+	noErr(f, "second RevokeAll at the same instant", err)
+	wantIDs(f, "second RevokeAll result", got, newestFirst(a1, a2, a3))
+	wantRevoked(f, "second RevokeAll at the same instant", revoked, a3)
+}
+
+// wantRevoked checks that the IDs a RevokeAll reported revoking are
+// exactly those of want, in any order.
+func wantRevoked(f *fixture, what string, got []string, want ...*apikey.Key) {
+	f.Helper()
+	ids := make([]string, len(want))
+	for i, k := range want {
+		ids[i] = k.ID
+	}
+	if g := slices.Sorted(slices.Values(got)); !slices.Equal(g, slices.Sorted(slices.Values(ids))) {
+		f.Errorf("%s reported revoking %v, want %v", what, g, slices.Sorted(slices.Values(ids)))
+	}
 }
 
 // testUpdateField applies the update set sets (and the change it makes to

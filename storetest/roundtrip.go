@@ -34,6 +34,7 @@ func fullKey(k *apikey.Key) {
 	k.RotationWebhookURL = "https://hooks.example.com/rotate?id=1&x=%20"
 	k.WebhookSecret = randomBytes(60)
 	k.Metadata = map[string]string{"team": "platform", "cost-center": "", "emoji": "🔑"}
+	controlsKey(k)
 }
 
 // minimalKey leaves every optional field at its zero value.

@@ -46,6 +46,11 @@ import (
 //     a repeated Revoke, a stale UpgradeHash and a refused Rotate append
 //     nothing. Seq values must grow but need not be dense; LastChange keeps
 //     its value after Purge trims every entry.
+//   - Key controls (Disabled, RateLimits, Credits, IPAllowlist) round-trip
+//     like every other field; TakeCredits never grants one credit twice,
+//     even from 12 goroutines at once, applies refills at the given instant
+//     and writes nothing when it takes nothing; ReturnCredits adds back only
+//     into the same credit period.
 //   - A Rotate whose successor clashes with an existing ID or lookup value
 //     fails with ErrAlreadyExists and changes nothing; a key with RevokedAt
 //     set, even in the future, cannot be rotated (ErrConflict).
@@ -96,6 +101,7 @@ func groups() []group {
 		{"RecordUsage", usageCases},
 		{"DueForRotation", dueCases},
 		{"ClaimRotation", claimCases},
+		{"Credits", creditsCases},
 		{"Purge", purgeCases},
 		{"Changes", changesCases},
 		{"Context", contextCases},

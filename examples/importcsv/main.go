@@ -33,7 +33,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -41,6 +40,7 @@ import (
 	"strings"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/examples/internal/csvimport"
 	"github.com/apikit/apikey/legacy"
 )
 
@@ -97,17 +97,17 @@ func run(args []string, getenv func(string) string, stdin io.Reader, stdout, std
 		return 2
 	}
 	defer f.Close()
-	rows, err := readRows(f, legacyVersion)
+	rows, err := csvimport.Read(f, legacyVersion)
 	if err != nil {
 		fmt.Fprintf(stderr, "importcsv: %s: %v\n", flags.Arg(0), err)
 		return 2
 	}
 	status := 0
-	if r := importRows(ctx, m, rows, stderr); r.failed > 0 {
+	if r := csvimport.Import(ctx, m, rows, "importcsv", stderr); r.Failed > 0 {
 		status = 1
-		fmt.Fprintf(stdout, "imported %d keys, skipped %d already imported, %d failed\n", r.imported, r.skipped, r.failed)
+		fmt.Fprintf(stdout, "imported %d keys, skipped %d already imported, %d failed\n", r.Imported, r.Skipped, r.Failed)
 	} else {
-		fmt.Fprintf(stdout, "imported %d keys under hash version %s, skipped %d already imported\n", r.imported, legacyVersion, r.skipped)
+		fmt.Fprintf(stdout, "imported %d keys under hash version %s, skipped %d already imported\n", r.Imported, legacyVersion, r.Skipped)
 	}
 	if *verify && verifyTokens(ctx, m, stdin, stdout) > 0 {
 		status = 1
@@ -131,28 +131,6 @@ func loadPepper(value, name string, persistent bool, stderr io.Writer) ([]byte, 
 		return nil, err
 	}
 	return pepper, nil
-}
-
-// importReport counts the outcome of an import.
-type importReport struct{ imported, skipped, failed int }
-
-// importRows imports every row, skipping keys imported before, and reports
-// failures by line.
-func importRows(ctx context.Context, m *apikey.Manager, rows []row, stderr io.Writer) importReport {
-	var r importReport
-	for _, row := range rows {
-		_, err := m.Import(ctx, row.params)
-		switch {
-		case err == nil:
-			r.imported++
-		case errors.Is(err, apikey.ErrAlreadyExists):
-			r.skipped++
-		default:
-			r.failed++
-			fmt.Fprintf(stderr, "importcsv: line %d: %v\n", row.line, err)
-		}
-	}
-	return r
 }
 
 // verifyTokens verifies each token line of r and prints the outcome by

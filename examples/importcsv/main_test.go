@@ -16,6 +16,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/examples/internal/csvimport"
 	"github.com/apikit/apikey/legacy"
 	"github.com/apikit/apikey/memstore"
 )
@@ -57,7 +58,7 @@ func TestSampleMatchesDocumentedTokens(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	rows, err := readRows(f, legacyVersion)
+	rows, err := csvimport.Read(f, legacyVersion)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func TestSampleMatchesDocumentedTokens(t *testing.T) {
 	}
 	for i, r := range rows {
 		tok := fmt.Sprintf("sk_example_%04d", i+1)
-		if string(r.params.Hash) != sha256Hex(tok) {
+		if string(r.Params.Hash) != sha256Hex(tok) {
 			t.Errorf("row %d: sha256 is not that of %s", i+1, tok)
 		}
 	}
@@ -119,15 +120,15 @@ func TestImportUpgradesOnFirstVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok, id := oldToken(t), ulid.Make().String()
-	rows, err := readRows(strings.NewReader("id,tenant,scopes,sha256\n"+id+",ws_1,jobs:read,"+sha256Hex(tok)+"\n"), legacyVersion)
+	rows, err := csvimport.Read(strings.NewReader("id,tenant,scopes,sha256\n"+id+",ws_1,jobs:read,"+sha256Hex(tok)+"\n"), legacyVersion)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var errOut bytes.Buffer
-	if r := importRows(ctx, m, rows, &errOut); r != (importReport{imported: 1}) {
+	if r := csvimport.Import(ctx, m, rows, "importcsv", &errOut); r != (csvimport.Report{Imported: 1}) {
 		t.Fatalf("import: %+v, %s", r, errOut.String())
 	}
-	if r := importRows(ctx, m, rows, &errOut); r != (importReport{skipped: 1}) {
+	if r := csvimport.Import(ctx, m, rows, "importcsv", &errOut); r != (csvimport.Report{Skipped: 1}) {
 		t.Fatalf("second import: %+v, want one skipped", r)
 	}
 	version := func() string {
@@ -149,51 +150,6 @@ func TestImportUpgradesOnFirstVerify(t *testing.T) {
 	}
 	if failed := verifyTokens(ctx, m, strings.NewReader(tok+"\n"), &out); failed != 0 {
 		t.Fatalf("verify after upgrade failed: %s", out.String())
-	}
-}
-
-func TestReadRows(t *testing.T) {
-	id := ulid.Make().String()
-	h := sha256Hex("x")
-	tests := []struct {
-		name    string
-		csv     string
-		wantErr string
-		check   func(t *testing.T, p apikey.ImportParams)
-	}{
-		{name: "ULID kept as ID", csv: "id,tenant,scopes,sha256\n" + strings.ToLower(id) + ",t,a:b c:d," + h,
-			check: func(t *testing.T, p apikey.ImportParams) {
-				if p.ID != id || p.Metadata != nil || strings.Join(p.Scopes, " ") != "a:b c:d" {
-					t.Fatalf("got ID %q metadata %v scopes %v", p.ID, p.Metadata, p.Scopes)
-				}
-			}},
-		{name: "other ID kept in metadata", csv: "ID, Tenant, Scopes, SHA256, expires_at\nkey_1, t, , " + h + ", 2030-01-02T03:04:05Z",
-			check: func(t *testing.T, p apikey.ImportParams) {
-				if p.ID != "" || p.Metadata[legacyIDKey] != "key_1" || len(p.Scopes) != 0 || p.ExpiresAt.Year() != 2030 {
-					t.Fatalf("got ID %q metadata %v scopes %v expiry %v", p.ID, p.Metadata, p.Scopes, p.ExpiresAt)
-				}
-			}},
-		{name: "missing column", csv: "id,tenant,sha256\nk,t," + h, wantErr: `no "scopes" column`},
-		{name: "bad time", csv: "id,tenant,scopes,sha256,created_at\nk,t,," + h + ",yesterday", wantErr: "line 2: created_at"},
-		{name: "bad digest", csv: "id,tenant,scopes,sha256\nk,t,,abc", wantErr: "line 2: sha256"},
-		{name: "bad scope", csv: "id,tenant,scopes,sha256\nk,t,jobs," + h, wantErr: "line 2: scopes"},
-		{name: "ragged row", csv: "id,tenant,scopes,sha256\nk,t\n", wantErr: "wrong number of fields"},
-		{name: "empty input", csv: "", wantErr: "reading the header"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			rows, err := readRows(strings.NewReader(tt.csv), legacyVersion)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err %v, want one containing %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil || len(rows) != 1 {
-				t.Fatalf("rows %v, err %v", rows, err)
-			}
-			tt.check(t, rows[0].params)
-		})
 	}
 }
 

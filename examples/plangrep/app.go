@@ -42,6 +42,9 @@ type appConfig struct {
 	// MaxAuthFailures throttles failed key verifications per client address
 	// per minute (0: off); see kit.AuthThrottle.
 	MaxAuthFailures int
+	// MaxKeys is how many active keys a workspace may hold (0: no limit);
+	// see kit.CheckKeyLimit.
+	MaxKeys int
 	// Logger receives the server's and the library's logs (never a token).
 	Logger *slog.Logger
 }
@@ -59,6 +62,7 @@ type app struct {
 	log      *slog.Logger
 	dev      bool                        // the /dev endpoints and the dev sign-in are on
 	nonces   formNonces                  // create forms already submitted
+	maxKeys  int                         // active keys per workspace (0: no limit)
 	unfollow func(context.Context) error // stops the change-feed follower
 
 	closeOnce sync.Once
@@ -121,6 +125,7 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		backend:  cfg.Backend,
 		log:      log,
 		dev:      cfg.Dev,
+		maxKeys:  cfg.MaxKeys,
 	}
 	a.handler = a.routes(cfg.Dev)
 	if a.unfollow, err = cfg.Backend.Follow(ctx, m); err != nil {

@@ -19,6 +19,7 @@ const (
 	codeTooLarge         = "payload_too_large"
 	codeUnsupportedMedia = "unsupported_media_type"
 	codeUnavailable      = "unavailable"
+	codeConflict         = "conflict"
 	codeInternal         = "internal_error"
 )
 
@@ -59,6 +60,10 @@ func writeBodyError(w http.ResponseWriter, err error) {
 // secret), a missing key is 404, a store failure is 503, anything else is
 // logged and answered 500.
 func (a *app) writeLibError(w http.ResponseWriter, r *http.Request, err error) {
+	if le, ok := errors.AsType[*kit.KeyLimitError](err); ok {
+		writeError(w, http.StatusConflict, codeConflict, le.Error())
+		return
+	}
 	switch {
 	case errors.Is(err, apikey.ErrInvalid):
 		msg := strings.TrimPrefix(err.Error(), apikey.ErrInvalid.Error()+": ")

@@ -33,6 +33,10 @@ func (a *app) createKey(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, codeInvalidRequest, err.Error())
 		return
 	}
+	if err := kit.CheckKeyLimit(r.Context(), a.manager, p.Tenant, a.maxKeys); err != nil {
+		a.writeLibError(w, r, err)
+		return
+	}
 	issued, err := a.manager.Create(r.Context(), p)
 	if err != nil {
 		a.writeLibError(w, r, err)
@@ -117,7 +121,12 @@ func (a *app) checkExpiry(field string, t time.Time) error {
 // newest first.
 func (a *app) listKeys(w http.ResponseWriter, r *http.Request) {
 	s, _ := sessionFrom(r.Context())
-	keys, err := a.manager.ListAll(r.Context(), s.WorkspaceID, apikey.ListAny)
+	page, err := kit.ParsePage(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, codeInvalidRequest, err.Error())
+		return
+	}
+	keys, err := page.List(r.Context(), w, r, a.manager, s.WorkspaceID, apikey.ListAny)
 	if err != nil {
 		a.writeLibError(w, r, err)
 		return

@@ -116,6 +116,10 @@ func withHeader(name, value string) reqOpt {
 	return func(r *http.Request) { r.Header.Set(name, value) }
 }
 
+func withoutHeader(name string) reqOpt {
+	return func(r *http.Request) { r.Header.Del(name) }
+}
+
 // do sends a request; body is sent as is when a string or []byte, as JSON
 // otherwise (nil: no body). JSON bodies get Content-Type application/json.
 func (s *testServer) do(method, path string, body any, opts ...reqOpt) response {

@@ -119,6 +119,7 @@ func TestCreateKeyInvalid(t *testing.T) {
 		{"two values", `{"label":"a","scopes":["jobs:read"]}{}`, "", 400},
 		{"empty body", ``, "", 400},
 		{"wrong content type", `{"label":"a","scopes":["jobs:read"]}`, "text/plain", 415},
+		{"no content type", `{"label":"a","scopes":["jobs:read"]}`, "none", 415},
 		{"2 MiB body", `{"label":"` + strings.Repeat("x", 2<<20) + `","scopes":["jobs:read"]}`, "", 413},
 	}
 	forEngines(t, func(t *testing.T, s *testServer) {
@@ -126,7 +127,11 @@ func TestCreateKeyInvalid(t *testing.T) {
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
 				opts := []reqOpt{withCookie(sess)}
-				if tc.ct != "" {
+				switch tc.ct {
+				case "":
+				case "none":
+					opts = append(opts, withoutHeader("Content-Type"))
+				default:
 					opts = append(opts, withHeader("Content-Type", tc.ct))
 				}
 				s.do("POST", "/api/open-api/keys", tc.body, opts...).expect(t, tc.want, "")

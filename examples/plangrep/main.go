@@ -66,6 +66,7 @@ func run(cfg *kit.Config, log *slog.Logger) error {
 		Dev:             cfg.Dev,
 		UsageInterval:   cfg.UsageInterval,
 		MaxAuthFailures: cfg.MaxAuthFailures,
+		MaxKeys:         cfg.MaxKeys,
 		Logger:          log,
 	})
 	if err != nil {

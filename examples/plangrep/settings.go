@@ -1,12 +1,14 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/examples/internal/kit"
 )
 
 // The settings page (SPEC D3): seed 002's Settings -> API, server-rendered,
@@ -189,6 +191,16 @@ func (a *app) createKeyForm(w http.ResponseWriter, r *http.Request, s session) {
 		a.nonces.release(f.Nonce)
 		f.Errors["form"] = err.Error()
 		a.renderForm(w, r, http.StatusBadRequest, s, f)
+		return
+	}
+	if err := kit.CheckKeyLimit(r.Context(), a.manager, p.Tenant, a.maxKeys); err != nil {
+		a.nonces.release(f.Nonce)
+		if le, ok := errors.AsType[*kit.KeyLimitError](err); ok {
+			f.Errors["form"] = le.Error() + "."
+			a.renderForm(w, r, http.StatusConflict, s, f)
+			return
+		}
+		a.pageLibError(w, r, err)
 		return
 	}
 	issued, err := a.manager.Create(r.Context(), p)

@@ -55,6 +55,7 @@ type app struct {
 	tracker   *apikey.UsageTracker
 	scheduler *rotation.Scheduler
 	log       *slog.Logger
+	maxKeys   int // active keys per project (-max-keys; 0: no limit)
 	// redis is the -redis rate limiter (nil without -redis).
 	redis *kit.RedisLimiter
 
@@ -79,7 +80,7 @@ func (a *app) shutdown(ctx context.Context) error {
 // rotation scheduler (both started), and the routes. On error, whatever
 // was started is stopped again.
 func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err error) {
-	a := &app{clock: &kit.DevClock{}, log: log}
+	a := &app{clock: &kit.DevClock{}, log: log, maxKeys: cfg.MaxKeys}
 	defer func() {
 		if err != nil {
 			_ = a.shutdown(context.WithoutCancel(ctx))
@@ -129,6 +130,9 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err erro
 	if a.m, err = apikey.New(backend.Store, opts...); err != nil {
 		return nil, err
 	}
+	// Credits leased from the store and not spent go back on shutdown
+	// (after the server stopped, before the store closes).
+	a.closers = append(a.closers, a.m.FlushCredits)
 	unfollow, err := backend.Follow(ctx, a.m)
 	if err != nil {
 		return nil, err
@@ -152,7 +156,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err erro
 	if err != nil {
 		return nil, err
 	}
-	auth := &authenticator{keys: keys}
+	auth := &authenticator{keys: keys, manage: keys.Scoped(scopeManage)}
 	if adminToken != "" {
 		d := sha256.Sum256([]byte(adminToken))
 		auth.adminDigest = d[:]
@@ -176,6 +180,7 @@ func (a *app) routes(auth *authenticator, dev bool) http.Handler {
 	mux.Handle("GET /v1/api-keys", auth.requireManager(a.listKeys))
 	mux.Handle("DELETE /v1/api-keys/{keyID}", auth.requireManager(a.revokeKey))
 	mux.Handle("POST /v1/api-keys/{keyID}/rotate", auth.requireManager(a.rotateKey))
+	mux.Handle("PATCH /v1/api-keys/{keyID}", auth.requireManager(a.patchKey))
 	mux.Handle("GET /v1/whoami", auth.require(a.whoamiHandler))
 	if dev {
 		mux.HandleFunc("POST /dev/clock", a.devClock)

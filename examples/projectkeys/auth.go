@@ -61,6 +61,9 @@ func (p principal) canSeeProject(id string) bool { return p.admin || p.key.Tenan
 // token.
 type authenticator struct {
 	keys *apikey.Authenticator
+	// manage is keys requiring api-keys:manage, checked before the key's
+	// rate limits and credits are spent.
+	manage *apikey.Authenticator
 	// adminDigest is SHA-256 of the operator token; nil disables it.
 	adminDigest []byte
 }
@@ -98,12 +101,26 @@ func (a *authenticator) isAdmin(tok string) bool {
 	return subtle.ConstantTimeCompare(d[:], a.adminDigest) == 1
 }
 
-// require authenticates the request (operator token first, then a project
-// key through the library middleware's Authenticate, which records usage)
+// require authenticates the request (failure throttle first, then the
+// operator token, then a project key through the library middleware's
+// Authenticate, which counts failures and records usage)
 // and calls next with the principal in the context. Refusals are the
 // library's RFC 6750 answers.
 func (a *authenticator) require(next http.HandlerFunc) http.Handler {
+	return a.requireWith(a.keys, next)
+}
+
+// requireWith is require with the given key authenticator.
+func (a *authenticator) requireWith(keys *apikey.Authenticator, next http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The throttle comes first, so that the operator token, the most
+		// privileged credential, is refused to a throttled address like any
+		// other; a wrong operator token goes on to Authenticate, where it
+		// fails and counts.
+		if err := a.keys.CheckThrottle(r); err != nil {
+			writeAuthError(w, err)
+			return
+		}
 		tok, err := a.keys.Credentials(r)
 		if err != nil {
 			writeAuthError(w, err)
@@ -113,7 +130,7 @@ func (a *authenticator) require(next http.HandlerFunc) http.Handler {
 			next(w, r.WithContext(withPrincipal(r.Context(), principal{admin: true})))
 			return
 		}
-		k, err := a.keys.Authenticate(r)
+		k, err := keys.Authenticate(r)
 		if err != nil {
 			writeAuthError(w, err)
 			return
@@ -124,14 +141,8 @@ func (a *authenticator) require(next http.HandlerFunc) http.Handler {
 }
 
 // requireManager is require plus: a project key must hold api-keys:manage
-// (403 insufficient_scope otherwise).
+// (403 insufficient_scope otherwise), checked before its rate limits and
+// credits are spent.
 func (a *authenticator) requireManager(next http.HandlerFunc) http.Handler {
-	return a.require(func(w http.ResponseWriter, r *http.Request) {
-		p, _ := principalFrom(r.Context())
-		if !p.admin && !p.key.HasScope(scopeManage) {
-			writeAuthError(w, &apikey.ScopeError{Scopes: []string{scopeManage}})
-			return
-		}
-		next(w, r)
-	})
+	return a.requireWith(a.manage, next)
 }

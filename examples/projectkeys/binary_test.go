@@ -20,7 +20,7 @@ func TestBinary(t *testing.T) {
 	addr := proctest.FreeAddr(t)
 	p := proctest.Start(t, bin, proctest.Options{
 		Args: []string{"-addr", addr, "-db", "sqlite:" + filepath.Join(dir, "pk.db"), "-rotation-check", "50ms"},
-		Env:  []string{"ADMIN_TOKEN=" + testAdmin, "APIKEY_SECRET="},
+		Env:  []string{"ADMIN_TOKEN=" + testAdmin},
 	})
 	p.WaitHTTP(t, "http://"+addr+"/v1/whoami")
 

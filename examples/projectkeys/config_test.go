@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"testing"
@@ -63,6 +64,7 @@ func TestAdminTokenConfig(t *testing.T) {
 // their state survive a new server on the same file (and secret file).
 func TestRestartOnSQLiteFile(t *testing.T) {
 	t.Setenv("APIKEY_SECRET", "")
+	os.Unsetenv("APIKEY_SECRET") // unset (restored after the test): the secret file is used
 	path := filepath.Join(t.TempDir(), "pk.db")
 	cfg := testConfig()
 	cfg.Config.DB = "sqlite:" + path

@@ -69,6 +69,10 @@ func writeBodyError(w http.ResponseWriter, err error) {
 // the library's sentinels and hold no secret; unexpected errors are
 // logged and answered 500 with a generic message.
 func writeLibError(w http.ResponseWriter, log *slog.Logger, err error) {
+	if le, ok := errors.AsType[*kit.KeyLimitError](err); ok {
+		writeError(w, http.StatusConflict, codeConflict, le.Error())
+		return
+	}
 	switch {
 	case errors.Is(err, apikey.ErrInvalid):
 		writeError(w, http.StatusBadRequest, codeBadRequest, libMessage(err, apikey.ErrInvalid))

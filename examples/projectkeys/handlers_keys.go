@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -79,14 +80,30 @@ func (a *app) createKey(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, codeBadRequest, err.Error())
 		return
 	}
+	ctl, err := parseControls(req.controlsRequest)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, codeBadRequest, err.Error())
+		return
+	}
+	ctl.apply(&params)
 	if !p.admin {
-		if err := apikey.CanGrant(p.key.Scopes, params.Scopes); err != nil {
-			writeError(w, http.StatusForbidden, codeForbidden, libMessage(err, apikey.ErrInsufficientScope))
+		if !canIssue(w, p.key, params) {
+			return
+		}
+		if params.ExpiresAt.IsZero() {
+			params.ExpiresAt = p.key.ExpiresAt // a managed key never outlives its manager
+		}
+		if err := withinManager(p.key, params.ExpiresAt, params.RateLimits, params.Credits, params.IPAllowlist); err != nil {
+			writeError(w, http.StatusForbidden, codeForbidden, err.Error())
 			return
 		}
 		params.CreatedBy = p.key.ID
 	} else {
 		params.CreatedBy = "admin"
+	}
+	if err := kit.CheckKeyLimit(r.Context(), a.m, params.Tenant, a.maxKeys); err != nil {
+		writeLibError(w, a.log, err)
+		return
 	}
 	iss, err := a.m.Create(r.Context(), params)
 	if err != nil {
@@ -98,6 +115,23 @@ func (a *app) createKey(w http.ResponseWriter, r *http.Request) {
 		Key:                   iss.Token.Reveal(),
 		RotationWebhookSecret: iss.WebhookSecret.Reveal(),
 	})
+}
+
+// canIssue applies anti-escalation to a key manager: no scope it lacks, no
+// lifetime beyond its own (expires_at must be given, at or before the
+// manager's). It answers 403 and returns false when params go too far.
+func canIssue(w http.ResponseWriter, manager *apikey.Key, params apikey.CreateParams) bool {
+	err := apikey.CanIssue(manager, params)
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, apikey.ErrOutlivesGranter):
+		writeError(w, http.StatusForbidden, codeForbidden,
+			strings.Replace(libMessage(err, apikey.ErrOutlivesGranter), "expiry", "expires_at", 1)+" (the managing key's expiry)")
+	default:
+		writeError(w, http.StatusForbidden, codeForbidden, libMessage(err, apikey.ErrInsufficientScope))
+	}
+	return false
 }
 
 // createParams validates the fields of a create request other than
@@ -150,7 +184,8 @@ func (a *app) createParams(req createRequest) (apikey.CreateParams, error) {
 }
 
 // listKeys handles GET /v1/api-keys?project_id=...: every key of the
-// project, newest first, revoked and rotated ones included.
+// project, newest first, revoked and rotated ones included; with limit
+// (and after), one page, the next one named by a Link header.
 func (a *app) listKeys(w http.ResponseWriter, r *http.Request) {
 	p, _ := principalFrom(r.Context())
 	pid := r.URL.Query().Get("project_id")
@@ -166,7 +201,12 @@ func (a *app) listKeys(w http.ResponseWriter, r *http.Request) {
 		notFoundProject(w)
 		return
 	}
-	keys, err := a.m.ListAll(r.Context(), pid, apikey.ListAny)
+	page, err := kit.ParsePage(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, codeBadRequest, err.Error())
+		return
+	}
+	keys, err := page.List(r.Context(), w, r, a.m, pid, apikey.ListAny)
 	if err != nil {
 		writeLibError(w, a.log, err)
 		return
@@ -223,13 +263,10 @@ func (a *app) rotateKey(w http.ResponseWriter, r *http.Request) {
 		writeLibError(w, a.log, err)
 		return
 	}
-	// A rotation hands out a token with the old key's scopes: a project
-	// key may rotate only keys it could have created.
-	if !p.admin {
-		if err := apikey.CanGrant(p.key.Scopes, old.Scopes); err != nil {
-			writeError(w, http.StatusForbidden, codeForbidden, libMessage(err, apikey.ErrInsufficientScope))
-			return
-		}
+	// A rotation hands out a token with the old key's scopes and expiry: a
+	// project key may rotate only keys it could have created.
+	if !p.admin && !canIssue(w, p.key, apikey.CreateParams{Scopes: old.Scopes, ExpiresAt: old.ExpiresAt}) {
+		return
 	}
 	rot, err := a.m.Rotate(r.Context(), tenant, id, grace)
 	if err != nil {

@@ -52,6 +52,11 @@ type keyRecord struct {
 	RotationIntervalDays *int     `json:"rotation_interval_days"`
 	NextRotationAt       jsonTime `json:"next_rotation_at"`
 	RotationWebhookURL   *string  `json:"rotation_webhook_url"`
+	// Controls (SPEC D2).
+	Enabled     bool            `json:"enabled"`
+	RateLimits  []wireRateLimit `json:"ratelimits"`
+	Credits     *wireCreditsOut `json:"credits"`
+	IPAllowlist []string        `json:"ip_allowlist"`
 }
 
 // recordOf renders a stored key.
@@ -79,6 +84,7 @@ func recordOf(k *apikey.Key) keyRecord {
 		d := int(k.RotationInterval / day)
 		r.RotationIntervalDays = &d
 	}
+	recordControls(k, &r)
 	return r
 }
 
@@ -91,6 +97,15 @@ type createRequest struct {
 	EnvironmentID        *string  `json:"environment_id"`
 	RotationIntervalDays *int     `json:"rotation_interval_days"`
 	RotationWebhookURL   *string  `json:"rotation_webhook_url"`
+	controlsRequest
+}
+
+// patchRequest is the body of PATCH /v1/api-keys/{keyID}: absent fields
+// are left alone.
+type patchRequest struct {
+	Name   *string   `json:"name"`
+	Scopes *[]string `json:"scopes"`
+	controlsRequest
 }
 
 // createdKey is the answer to POST /v1/api-keys: the record, the

@@ -39,7 +39,8 @@ func TestKeyLifecycle(t *testing.T) {
 		raw := decode[[]map[string]any](t, e.do(t, "GET", "/v1/api-keys?project_id=p1", boot, nil).want(t, http.StatusOK))
 		seedFields := []string{"id", "project_id", "name", "key_prefix", "scopes", "expires_at", "last_used_at",
 			"created_at", "revoked_at", "replaced_by_key_id", "grace_expires_at", "environment_id",
-			"rotation_interval_days", "next_rotation_at", "rotation_webhook_url"}
+			"rotation_interval_days", "next_rotation_at", "rotation_webhook_url",
+			"enabled", "ratelimits", "credits", "ip_allowlist"}
 		for _, rec := range raw {
 			got := slices.Sorted(maps.Keys(rec))
 			if !slices.Equal(got, slices.Sorted(slices.Values(seedFields))) {

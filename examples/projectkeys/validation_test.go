@@ -30,6 +30,8 @@ func TestBadRequests(t *testing.T) {
 			{"fractional interval", "POST", "/v1/api-keys", `{"project_id":"p1","name":"a","rotation_interval_days":1.5}`, nil, 400, "bad_request"},
 			{"empty body", "POST", "/v1/api-keys", ``, nil, 400, "bad_request"},
 			{"2 MiB body", "POST", "/v1/api-keys", big, nil, 413, "payload_too_large"},
+			{"no content type", "POST", "/v1/api-keys", `{"project_id":"p1","name":"a"}`, []string{"Content-Type", ""}, 415, "unsupported_media_type"},
+			{"no content type, rotate", "POST", "/v1/api-keys/01M82VEVEFTYJ29B45XJM0EWZD/rotate", `{}`, []string{"Content-Type", ""}, 415, "unsupported_media_type"},
 			{"form content type", "POST", "/v1/api-keys", `{"project_id":"p1","name":"a"}`, []string{"Content-Type", "application/x-www-form-urlencoded"}, 415, "unsupported_media_type"},
 			{"no project_id", "POST", "/v1/api-keys", `{"name":"a"}`, nil, 400, "bad_request"},
 			{"project_id *", "POST", "/v1/api-keys", `{"project_id":"*","name":"a"}`, nil, 400, "bad_request"},

@@ -49,6 +49,9 @@ type appConfig struct {
 	// MaxAuthFailures throttles failed key verifications per client address
 	// per minute (0: off); see kit.AuthThrottle.
 	MaxAuthFailures int
+	// MaxKeys is how many active keys a workspace may hold (0: no limit);
+	// see kit.CheckKeyLimit.
+	MaxKeys int
 	// Logger receives the server's logs (default: discarded).
 	Logger *slog.Logger
 }
@@ -62,6 +65,7 @@ type app struct {
 	clock   devClock
 	log     *slog.Logger
 	backend *kit.Backend
+	maxKeys int // active keys per workspace (0: no limit)
 	// unfollow stops the change-feed follower.
 	unfollow func(context.Context) error
 }
@@ -111,7 +115,7 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &app{mgr: mgr, usage: usage, clock: cfg.Clock, log: log, backend: cfg.Backend}
+	a := &app{mgr: mgr, usage: usage, clock: cfg.Clock, log: log, backend: cfg.Backend, maxKeys: cfg.MaxKeys}
 	mux := http.NewServeMux()
 	routes := map[string]http.Handler{
 		"GET /api/data/api-keys":                auth.Middleware(http.HandlerFunc(a.listKeys)),

@@ -90,6 +90,7 @@ const (
 	codeMediaType        = "unsupported_media_type"
 	codeUnavailable      = "service_unavailable"
 	codeTooManyRequests  = "too_many_requests"
+	codeConflict         = "conflict"
 	codeInternal         = "internal_error"
 )
 
@@ -140,6 +141,10 @@ func authError(w http.ResponseWriter, _ *http.Request, err error) {
 // managerError answers an error of a Manager call: not found is 404, a
 // store failure 503; the error text itself goes only to the log.
 func managerError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if le, ok := errors.AsType[*kit.KeyLimitError](err); ok {
+		writeError(w, http.StatusConflict, codeConflict, le.Error(), nil)
+		return
+	}
 	switch {
 	case errors.Is(err, apikey.ErrNotFound):
 		writeError(w, http.StatusNotFound, codeNotFound, "API key not found", nil)

@@ -30,7 +30,12 @@ func (a *app) listKeys(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	keys, err := a.mgr.ListAll(r.Context(), k.Tenant, apikey.ListActive)
+	page, err := kit.ParsePage(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, codeInvalidRequest, err.Error(), nil)
+		return
+	}
+	keys, err := page.List(r.Context(), w, r, a.mgr, k.Tenant, apikey.ListActive)
 	if err != nil {
 		managerError(w, r, a.log, err)
 		return
@@ -57,6 +62,10 @@ func (a *app) createKey(w http.ResponseWriter, r *http.Request) {
 	name, msg := checkTokenName(req.TokenName)
 	if msg != "" {
 		writeValidation(w, map[string]string{"tokenName": msg})
+		return
+	}
+	if err := kit.CheckKeyLimit(r.Context(), a.mgr, k.Tenant, a.maxKeys); err != nil {
+		managerError(w, r, a.log, err)
 		return
 	}
 	iss, err := a.mgr.Create(r.Context(), apikey.CreateParams{

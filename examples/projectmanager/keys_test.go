@@ -145,12 +145,16 @@ func testCreateValidation(t *testing.T, e *env) {
 		{"empty body", ``, "", http.StatusBadRequest, ""},
 		{"2 MiB body", `{"tokenName":"` + strings.Repeat("x", 2<<20) + `"}`, "", http.StatusRequestEntityTooLarge, ""},
 		{"text/plain", `{"tokenName":"x"}`, "text/plain", http.StatusUnsupportedMediaType, ""},
+		{"no content type", `{"tokenName":"x"}`, "none", http.StatusUnsupportedMediaType, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ct := c.contentType
-			if ct == "" {
+			switch ct {
+			case "":
 				ct = "application/json"
+			case "none":
+				ct = "" // a string body is sent without Content-Type
 			}
 			r := e.do(req{method: "POST", path: "/api/data/api-keys", token: tok, body: c.body, contentType: ct}).want(t, c.status)
 			if c.field != "" && r.Error.ValidationErrors[c.field] == "" {

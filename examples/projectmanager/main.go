@@ -56,6 +56,7 @@ func run(args []string) error {
 		Dev:             cfg.Dev,
 		UsageInterval:   cfg.UsageInterval,
 		MaxAuthFailures: cfg.MaxAuthFailures,
+		MaxKeys:         cfg.MaxKeys,
 		Logger:          log,
 	})
 	if err != nil {

@@ -87,7 +87,6 @@ func TestBinary(t *testing.T) {
 	addr := proctest.FreeAddr(t)
 	p := proctest.Start(t, bin, proctest.Options{
 		Args: []string{"-addr", addr, "-dev", "-db", "sqlite:" + filepath.Join(dir, "pm.db")},
-		Env:  []string{"APIKEY_SECRET="},
 	})
 	base := "http://" + addr
 	p.WaitHTTP(t, base+"/api/data/api-keys")

@@ -67,6 +67,9 @@ func FuzzDecodeJSON(f *testing.F) {
 		if body == "" {
 			return
 		}
+		if ct := types[int(mode)%len(types)]; !strings.HasPrefix(ct, "application/json") {
+			t.Fatalf("accepted a body sent with Content-Type %q", ct)
+		}
 		if !json.Valid([]byte(strings.TrimSpace(body))) {
 			t.Fatalf("accepted invalid JSON %q", body)
 		}

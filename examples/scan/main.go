@@ -7,6 +7,11 @@
 // such as "config.yaml:12: pgk_live_abc1". It never prints a token: only its
 // display prefix, which is safe in logs and CI output.
 //
+// Tokens are also found behind an encoding, as gitleaks does: inside
+// base64 runs (a Kubernetes Secret, a base64 env file; standard or URL
+// alphabet) and behind JSON \u escapes ("pgk\u005flive\u005f..."), peeled
+// off up to three levels deep (base64 of base64 of escaped JSON).
+//
 // A candidate is any match of apikey.TokenPattern; it is reported only if
 // apikey.ValidChecksum accepts it, that is if its last six characters are the
 // base62 CRC-32/IEEE of everything before them (see the TokenPattern
@@ -148,38 +153,6 @@ func (s *scanner) scan(name string, r io.Reader) error {
 			return err
 		}
 	}
-}
-
-// findTokens returns the valid tokens in line. A candidate glued to the
-// text before it ("key=xpgk_live_...") fails its checksum as a whole, so the
-// start of its prefix is trimmed one character at a time until the checksum
-// holds or the prefix is used up. A candidate that never validates may have
-// swallowed the prefix of a real token behind it ("a_b_" and 63 characters,
-// then "pgk_live_..."), so the search goes on one character after its start
-// rather than after its end.
-func findTokens(line string) []string {
-	var toks []string
-	for off := 0; off < len(line); {
-		loc := apikey.TokenPattern.FindStringIndex(line[off:])
-		if loc == nil {
-			break
-		}
-		c := line[off+loc[0] : off+loc[1]]
-		found := false
-		for i := 0; i < strings.IndexByte(c, '_'); i++ {
-			if apikey.ValidChecksum(c[i:]) {
-				toks = append(toks, c[i:])
-				found = true
-				break
-			}
-		}
-		if found {
-			off += loc[1]
-		} else {
-			off += loc[0] + 1
-		}
-	}
-	return toks
 }
 
 // validPrefix reports whether p can be a token prefix: 1-16 ASCII letters

@@ -230,9 +230,9 @@ func TestRevokeAll(t *testing.T) {
 		}
 		mustCreate(t, s, newKey(t, "globex"))
 		at := base.Add(time.Hour)
-		keys, err := s.RevokeAll(ctx, "acme", at)
-		if err != nil || len(keys) != 4 {
-			t.Fatalf("RevokeAll = %d keys, %v", len(keys), err)
+		keys, revoked, err := s.RevokeAll(ctx, "acme", at)
+		if err != nil || len(keys) != 4 || len(revoked) != 3 {
+			t.Fatalf("RevokeAll = %d keys, %d revoked, %v", len(keys), len(revoked), err)
 		}
 		for _, k := range keys {
 			want := at

@@ -48,12 +48,15 @@ const (
 	Purge          Method = "Purge"
 	Changes        Method = "Changes"
 	LastChange     Method = "LastChange"
+	TakeCredits    Method = "TakeCredits"
+	ReturnCredits  Method = "ReturnCredits"
 )
 
 // Methods lists every Method, in the order of the Store interface.
 var Methods = []Method{
 	Create, Get, GetByLookup, List, Revoke, RevokeAll, Rotate, Update,
 	UpgradeHash, RecordUsage, DueForRotation, ClaimRotation, Purge, Changes, LastChange,
+	TakeCredits, ReturnCredits,
 }
 
 // kind is what a fault does.
@@ -305,13 +308,13 @@ func (s *Store) Revoke(ctx context.Context, id string, at time.Time) (*apikey.Ke
 }
 
 // RevokeAll implements apikey.Store.
-func (s *Store) RevokeAll(ctx context.Context, tenant string, at time.Time) ([]*apikey.Key, error) {
+func (s *Store) RevokeAll(ctx context.Context, tenant string, at time.Time) ([]*apikey.Key, []string, error) {
 	c, err := s.enter(ctx, RevokeAll)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	ks, err := s.inner.RevokeAll(ctx, tenant, at)
-	return keys(c, ks), err
+	ks, revoked, err := s.inner.RevokeAll(ctx, tenant, at)
+	return keys(c, ks), revoked, err
 }
 
 // Rotate implements apikey.Store.
@@ -390,4 +393,20 @@ func (s *Store) LastChange(ctx context.Context) (int64, error) {
 		return 0, err
 	}
 	return s.inner.LastChange(ctx)
+}
+
+// TakeCredits implements apikey.Store.
+func (s *Store) TakeCredits(ctx context.Context, id string, want int64, now time.Time) (apikey.CreditLease, error) {
+	if _, err := s.enter(ctx, TakeCredits); err != nil {
+		return apikey.CreditLease{}, err
+	}
+	return s.inner.TakeCredits(ctx, id, want, now)
+}
+
+// ReturnCredits implements apikey.Store.
+func (s *Store) ReturnCredits(ctx context.Context, id string, n int64, period time.Time) error {
+	if _, err := s.enter(ctx, ReturnCredits); err != nil {
+		return err
+	}
+	return s.inner.ReturnCredits(ctx, id, n, period)
 }

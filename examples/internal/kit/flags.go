@@ -20,6 +20,9 @@ type Config struct {
 	// may make per minute before it gets 429 (-max-auth-failures); 0 turns
 	// the throttle off. See AuthThrottle.
 	MaxAuthFailures int
+	// MaxKeys is how many active keys one tenant may hold (-max-keys); 0
+	// means no limit. See CheckKeyLimit.
+	MaxKeys int
 }
 
 // RegisterFlags registers the common flags on fs with defaults for the
@@ -31,5 +34,6 @@ func RegisterFlags(fs *flag.FlagSet, name string) *Config {
 	fs.BoolVar(&c.Dev, "dev", false, "enable POST /dev/clock and POST /dev/bootstrap (never in production)")
 	fs.DurationVar(&c.UsageInterval, "usage-interval", time.Second, "how often last-used data is flushed to the store")
 	fs.IntVar(&c.MaxAuthFailures, "max-auth-failures", 0, "failed API key verifications allowed per client address per minute before 429 (0: no throttle)")
+	fs.IntVar(&c.MaxKeys, "max-keys", DefaultMaxKeys, "most active keys one tenant may hold; creating more is refused 409 (0: no limit)")
 	return c
 }

@@ -22,15 +22,21 @@ type BodyError struct {
 
 func (e *BodyError) Error() string { return e.Message }
 
+// errMediaType refuses a body that is not declared as JSON.
+var errMediaType = &BodyError{http.StatusUnsupportedMediaType, "Content-Type must be application/json"}
+
 // DecodeJSON decodes the request body into dst strictly: at most MaxBody
-// bytes (413 beyond), a JSON content type when one is given (415
-// otherwise), no unknown fields, exactly one JSON value, right types (400
-// otherwise). An empty body decodes as {} when allowEmpty is set.
+// bytes (413 beyond), Content-Type application/json (415 for another type,
+// and for a body sent without one: a body is never parsed as JSON on a
+// guess), no unknown fields, exactly one JSON value, right types (400
+// otherwise). An empty body decodes as {} when allowEmpty is set, with or
+// without a Content-Type.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, allowEmpty bool) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" {
+	ct := r.Header.Get("Content-Type")
+	if ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		if err != nil || mt != "application/json" {
-			return &BodyError{http.StatusUnsupportedMediaType, "Content-Type must be application/json"}
+			return errMediaType
 		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
@@ -46,6 +52,9 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, dst any, allowEmpty bool
 			return nil
 		}
 		return &BodyError{http.StatusBadRequest, "request body is required"}
+	}
+	if ct == "" {
+		return errMediaType
 	}
 	return decodeStrict(body, dst)
 }

@@ -29,7 +29,7 @@ func TestSecretFileBeside(t *testing.T) {
 // TestOpen: the memory store gets fresh secrets and writes no file; an
 // SQLite store loads (here: creates) the secret file; a bad spec fails.
 func TestOpen(t *testing.T) {
-	t.Setenv("APIKEY_SECRET", "")
+	unsetSecret(t)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	dir := t.TempDir()
 	ctx := context.Background()

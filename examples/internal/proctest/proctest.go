@@ -159,6 +159,9 @@ func (p *Process) Stop() error {
 	}
 }
 
+// Signal sends sig to the process (such as SIGKILL, to test a crash).
+func (p *Process) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+
 // Logs returns what the process has written to standard error so far.
 func (p *Process) Logs() string { return p.logs.String() }
 

@@ -132,6 +132,14 @@ func PostgresDSN(t testing.TB) string {
 	return postgresDSN(t)
 }
 
+// MySQLDSN creates a fresh database (dropped when t ends) on the server of
+// APIKEY_TEST_MYSQL_DSN and returns a go-sql-driver DSN on it, for tests
+// that open stores of their own. It skips t when the variable is not set.
+func MySQLDSN(t testing.TB) string {
+	t.Helper()
+	return mysqlDSN(t)
+}
+
 func openSQLite(t testing.TB, dsn string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("sqlite", dsn)

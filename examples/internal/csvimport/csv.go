@@ -1,6 +1,18 @@
-package main
+// Package csvimport reads API keys issued by another system from CSV and
+// imports them with Manager.Import: the shared core of the importcsv example
+// and of apikeyctl import.
+//
+// The first row names the columns, in any order:
+//
+//	id,tenant,scopes,sha256[,name][,prefix][,created_at][,expires_at]
+//
+// scopes are space-separated; times are RFC 3339; an id that is a ULID
+// becomes the key's ID, any other is kept in the key's metadata as
+// "legacy_id"; sha256 is the SHA-256 of the token, hex or base64.
+package csvimport
 
 import (
+	"context"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -30,18 +42,20 @@ const (
 // legacyIDKey is the metadata key that keeps an old ID that is not a ULID.
 const legacyIDKey = "legacy_id"
 
-// row is one parsed line of the input.
-type row struct {
-	line   int
-	params apikey.ImportParams
+// Row is one parsed line of the input.
+type Row struct {
+	// Line is the line number in the file.
+	Line int
+	// Params are the import parameters of the line.
+	Params apikey.ImportParams
 }
 
-// readRows parses the CSV in r into import parameters under hashVersion.
+// Read parses the CSV in r into import parameters under hashVersion.
 // It stops at the first malformed line (bad digest, scope or time): the file
 // is checked whole before anything is imported. What only the manager can
 // judge (tenant, catalogue, times against its clock) is checked per key by
 // Import.
-func readRows(r io.Reader, hashVersion string) ([]row, error) {
+func Read(r io.Reader, hashVersion string) ([]Row, error) {
 	cr := csv.NewReader(r)
 	cr.TrimLeadingSpace = true
 	header, err := cr.Read()
@@ -57,7 +71,7 @@ func readRows(r io.Reader, hashVersion string) ([]row, error) {
 			return nil, fmt.Errorf("the header has no %q column", c)
 		}
 	}
-	var rows []row
+	var rows []Row
 	for {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
@@ -77,7 +91,7 @@ func readRows(r io.Reader, hashVersion string) ([]row, error) {
 		if err != nil {
 			return nil, fmt.Errorf("line %d: %w", line, err)
 		}
-		rows = append(rows, row{line: line, params: p})
+		rows = append(rows, Row{Line: line, Params: p})
 	}
 }
 
@@ -119,4 +133,27 @@ func parseTime(s string) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return time.Parse(time.RFC3339Nano, s)
+}
+
+// Report counts the outcome of an import.
+type Report struct{ Imported, Skipped, Failed int }
+
+// Import imports every row with m, skipping keys imported before
+// (apikey.ErrAlreadyExists), and reports each failure by line on errw,
+// prefixed with name.
+func Import(ctx context.Context, m *apikey.Manager, rows []Row, name string, errw io.Writer) Report {
+	var r Report
+	for _, row := range rows {
+		_, err := m.Import(ctx, row.Params)
+		switch {
+		case err == nil:
+			r.Imported++
+		case errors.Is(err, apikey.ErrAlreadyExists):
+			r.Skipped++
+		default:
+			r.Failed++
+			fmt.Fprintf(errw, "%s: line %d: %v\n", name, row.Line, err)
+		}
+	}
+	return r
 }

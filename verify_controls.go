@@ -1,0 +1,102 @@
+package apikey
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"time"
+)
+
+// RequestParams are what VerifyRequest checks beyond the token.
+type RequestParams struct {
+	// ClientIP is the client's address, checked against the key's IP
+	// allowlist (use ClientIP on HTTP requests, so trusted proxies are
+	// honoured). The zero value means unknown: a key with an allowlist is
+	// then refused.
+	ClientIP netip.Addr
+	// Scopes the request needs: all of them, or one of them with AnyScope.
+	// Empty means none (AnyScope with no scopes still grants nothing).
+	Scopes []string
+	// AnyScope makes Scopes an any-of requirement.
+	AnyScope bool
+	// Cost is spent from every rate limit and from the credits; 0 means 1.
+	Cost int64
+}
+
+// maxCost bounds RequestParams.Cost.
+const maxCost = 1_000_000
+
+// VerifyRequest is Verify with the request's controls, in the order of
+// SPEC D1: the token; the key's state (revoked, disabled, expired, grace
+// ended); the client address against the IP allowlist (ErrIPNotAllowed);
+// the scopes (a *ScopeError); the rate limits (a *RateLimitedError, or
+// ErrLimiterUnavailable when the limiter fails and fails closed); the
+// credits (ErrUsageExceeded). A request refused at any step spends no
+// credit, and a request refused before the rate limits spends nothing.
+// Keys without controls cost what Verify costs. The middleware calls it.
+func (m *Manager) VerifyRequest(ctx context.Context, token string, p RequestParams) (*Key, error) {
+	if p.Cost < 0 || p.Cost > maxCost {
+		return nil, fmt.Errorf("%w: cost must be 0 to %d", ErrInvalid, maxCost)
+	}
+	k, now, err := m.verifyToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	if len(p.Scopes) > 0 || p.AnyScope || hasControls(k) {
+		if err := m.checkControls(ctx, k, &p, now); err != nil {
+			return nil, err
+		}
+	}
+	return k, nil
+}
+
+// hasControls reports whether k has an IP allowlist, rate limits or
+// credits.
+func hasControls(k *Key) bool {
+	return len(k.IPAllowlist) > 0 || len(k.RateLimits) > 0 || k.Credits != nil
+}
+
+// checkControls runs the checks after the state, in order.
+func (m *Manager) checkControls(ctx context.Context, k *Key, p *RequestParams, now time.Time) error {
+	if len(k.IPAllowlist) > 0 && !ipAllowed(k.IPAllowlist, p.ClientIP) {
+		return m.verifyFailed(ctx, ErrIPNotAllowed, "ip_not_allowed", k)
+	}
+	if len(p.Scopes) > 0 || p.AnyScope {
+		if p.AnyScope && !HasAny(k.Scopes, p.Scopes...) || !p.AnyScope && !HasAll(k.Scopes, p.Scopes...) {
+			return m.verifyFailed(ctx, &ScopeError{Scopes: append([]string(nil), p.Scopes...), Any: p.AnyScope}, "insufficient_scope", k)
+		}
+	}
+	cost := p.Cost
+	if cost == 0 {
+		cost = 1
+	}
+	if len(k.RateLimits) > 0 {
+		d, err := m.allow(ctx, k, cost, now)
+		switch {
+		case err != nil && m.cfg.limiterFailOpen:
+			m.cfg.logger.LogAttrs(ctx, levelWarn, "apikey: rate limiter failed; failing open",
+				append(keyAttrs(k), slog.String("error", err.Error()))...)
+		case err != nil:
+			return m.verifyFailed(ctx, fmt.Errorf("%w: %w", ErrLimiterUnavailable, err), "limiter_unavailable", k)
+		case !d.Allowed:
+			return m.verifyFailed(ctx, &RateLimitedError{Decision: d}, "rate_limited", k)
+		}
+	}
+	if k.Credits != nil {
+		if err := m.credits.spend(ctx, m, k, cost, now); err != nil {
+			return m.verifyFailed(ctx, err, Reason(err), k)
+		}
+	}
+	return nil
+}
+
+// allow asks the limiter. The in-process limiter on the wall clock reuses
+// the verify's clock reading when it took one (saving a second one); any
+// other limiter, or a manager on another clock, gets the RateLimiter call.
+func (m *Manager) allow(ctx context.Context, k *Key, cost int64, now time.Time) (RateDecision, error) {
+	if m.wallLimiter != nil && !now.IsZero() {
+		return m.wallLimiter.allowAt(k, cost, int64(now.Sub(m.wallLimiter.start))), nil
+	}
+	return m.limiter.Allow(ctx, k, cost)
+}
