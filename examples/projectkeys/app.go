@@ -124,6 +124,9 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err erro
 		apikey.WithScopeCatalog(catalogue...),
 		apikey.WithGrace(defaultGrace, maxGrace),
 	}
+	if a.redis != nil { // -redis; else the Manager's in-process MemoryLimiter
+		opts = append(opts, apikey.WithRateLimiter(a.redis.Limiter))
+	}
 	// Verification cache on SQL stores, kept in step with other processes
 	// by the change-feed follower.
 	opts = append(opts, backend.CacheOptions()...)
