@@ -200,10 +200,9 @@ func testTakeConcurrent(f *fixture) {
 					f.Errorf("TakeCredits: %v", err)
 					return
 				}
-				if l.Granted == 0 {
-					return
+				if l.Granted == 0 || granted.Add(l.Granted) > total {
+					return // done, or over-granted (reported below)
 				}
-				granted.Add(l.Granted)
 			}
 		})
 	}

@@ -80,13 +80,6 @@ func (b *jobBoard) listJSON(workspace string) []byte {
 	return emptyJobList
 }
 
-// list returns the workspace's jobs, newest first, never nil.
-func (b *jobBoard) list(workspace string) []job {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return newestFirst(b.m[workspace])
-}
-
 // newestFirst returns a reversed copy of jobs, never nil.
 func newestFirst(jobs []job) []job {
 	out := make([]job, len(jobs))

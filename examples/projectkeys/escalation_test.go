@@ -9,8 +9,9 @@ import (
 )
 
 // A key manager cannot create a key that outlives it: a manager expiring
-// in an hour may create keys expiring within that hour, not later and not
-// never; the operator is not bound.
+// in an hour may create keys expiring within that hour, not later; a key
+// it creates without expires_at gets the manager's; the operator is not
+// bound.
 func TestManagerCannotOutliveItself(t *testing.T) {
 	e := newEnv(t, sqltest.SQLiteMemory, nil)
 	now := e.advance(t, "1s")
@@ -18,8 +19,10 @@ func TestManagerCannotOutliveItself(t *testing.T) {
 	mgr := e.create(t, testAdmin, map[string]any{
 		"project_id": "p1", "name": "mgr", "scopes": []string{"jobs:read", "api-keys:manage"}, "expires_at": at(time.Hour),
 	})
+	if k := e.create(t, mgr.Key, map[string]any{"project_id": "p1", "name": "child", "scopes": []string{"jobs:read"}}); k.ExpiresAt == nil || !k.ExpiresAt.Equal(*mgr.ExpiresAt) {
+		t.Fatalf("child without expires_at expires at %v, want its manager's %v", k.ExpiresAt, mgr.ExpiresAt)
+	}
 	for name, body := range map[string]map[string]any{
-		"no expiry":         {"project_id": "p1", "name": "child", "scopes": []string{"jobs:read"}},
 		"after the manager": {"project_id": "p1", "name": "child", "scopes": []string{"jobs:read"}, "expires_at": at(2 * time.Hour)},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -87,11 +87,11 @@ func (a *app) createKey(w http.ResponseWriter, r *http.Request) {
 	}
 	ctl.apply(&params)
 	if !p.admin {
-		if !canIssue(w, p.key, params) {
-			return
-		}
 		if params.ExpiresAt.IsZero() {
 			params.ExpiresAt = p.key.ExpiresAt // a managed key never outlives its manager
+		}
+		if !canIssue(w, p.key, params) {
+			return
 		}
 		if err := withinManager(p.key, params.ExpiresAt, params.RateLimits, params.Credits, params.IPAllowlist); err != nil {
 			writeError(w, http.StatusForbidden, codeForbidden, err.Error())
