@@ -162,19 +162,21 @@ func (m *Manager) changed(ctx context.Context, lookups ...string) {
 // concurrent caller, which fills the cache. now is the raw clock reading of
 // the verify. The returned key may be shared: never modify it. Store errors
 // other than ErrNotFound are returned as the store gave them.
-func (m *Manager) fetch(ctx context.Context, lookup string, now time.Time) (*Key, error) {
+func (m *Manager) fetch(ctx context.Context, lookup string, now time.Time, r *verifyRun) (*Key, error) {
 	c := m.cache
 	if c == nil {
-		return m.readLookup(ctx, lookup)
+		return m.read(ctx, lookup)
 	}
 	if v, ok := c.read.Load(lookup); ok {
 		if e := v.(*cacheEntry); now.Before(e.expires) {
+			r.Cache = CacheHit
 			if e.key == nil {
 				return nil, ErrNotFound
 			}
 			return e.key, nil
 		}
 	}
+	r.Cache = CacheMiss
 	sh := c.shard(lookup)
 	gen := sh.gen.Load()
 	// The flight key carries the shard's generation: a verify that starts
@@ -186,24 +188,40 @@ func (m *Manager) fetch(ctx context.Context, lookup string, now time.Time) (*Key
 		if k, err, ok := c.hit(lookup, now); ok {
 			return k, err
 		}
-		k, err := m.readLookup(ctx, lookup)
+		k, err := m.read(ctx, lookup)
+		evicted := false
 		switch {
 		case err == nil:
-			c.put(sh, lookup, k, now.Add(c.ttl), gen)
+			evicted = c.put(sh, lookup, k, now.Add(c.ttl), gen)
 		case errors.Is(err, ErrNotFound) && c.negTTL > 0:
-			c.put(sh, lookup, nil, now.Add(c.negTTL), gen)
+			evicted = c.put(sh, lookup, nil, now.Add(c.negTTL), gen)
+		}
+		if evicted {
+			m.count(ctx, CounterCacheEvicted, 1)
 		}
 		return k, err
 	})
 	if shared && err != nil && ctx.Err() == nil &&
 		(errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 		// The caller whose read we shared gave up; our own context is fine.
-		return m.readLookup(ctx, lookup)
+		return m.read(ctx, lookup)
 	}
 	if err != nil {
 		return nil, err
 	}
 	return v.(*Key), nil
+}
+
+// read is the store read of a verify, traced when the Metrics is a
+// StoreReadTracer.
+func (m *Manager) read(ctx context.Context, lookup string) (*Key, error) {
+	if m.tracer == nil {
+		return m.readLookup(ctx, lookup)
+	}
+	sctx := m.tracer.StartStoreRead(ctx)
+	k, err := m.readLookup(sctx, lookup)
+	m.tracer.EndStoreRead(sctx, err)
+	return k, err
 }
 
 // hit returns the live entry for lookup at now, if any: the key, or
@@ -311,12 +329,13 @@ func (c *verifyCache) shard(lookup string) *cacheShard {
 }
 
 // put stores an entry of shard s (negative when k is nil) unless s was
-// invalidated since generation gen was read.
-func (c *verifyCache) put(s *cacheShard, lookup string, k *Key, expires time.Time, gen uint64) {
+// invalidated since generation gen was read, and reports whether it
+// evicted another entry to make room.
+func (c *verifyCache) put(s *cacheShard, lookup string, k *Key, expires time.Time, gen uint64) (evicted bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.gen.Load() != gen {
-		return
+		return false
 	}
 	index, other, limit := s.pos, s.neg, s.maxPos
 	if k == nil {
@@ -324,14 +343,16 @@ func (c *verifyCache) put(s *cacheShard, lookup string, k *Key, expires time.Tim
 	}
 	if _, ok := index[lookup]; !ok && len(index) >= limit {
 		if limit == 0 {
-			return
+			return false
 		}
 		c.evict(index)
+		evicted = true
 	}
 	e := &cacheEntry{key: k, expires: expires}
 	delete(other, lookup)
 	index[lookup] = e
 	c.read.Store(lookup, e)
+	return evicted
 }
 
 // evictSample is how many entries an eviction looks at for an expired one.

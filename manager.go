@@ -41,6 +41,10 @@ type Manager struct {
 	// readLookup is the store read of Verify: the store's shared read when it
 	// offers one (SharedLookupStore), else GetByLookup.
 	readLookup func(ctx context.Context, lookup string) (*Key, error)
+	// tracer traces store reads of Verify, nil unless the Metrics is one.
+	tracer StoreReadTracer
+	// failLog samples the INFO lines of failed verifications (faillog.go).
+	failLog failureLog
 
 	// limiter spends rate limits (WithRateLimiter; an in-process
 	// MemoryLimiter by default); credits holds credit leases.
@@ -106,6 +110,8 @@ func New(store Store, opts ...Option) (*Manager, error) {
 	if s, ok := store.(SharedLookupStore); ok && s.SharedStore() == store {
 		m.readLookup = s.GetByLookupShared
 	}
+	m.tracer, _ = cfg.metrics.(StoreReadTracer)
+	m.failLog.interval = cfg.failLog
 	return m, nil
 }
 

@@ -202,6 +202,9 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 				next.ServeHTTP(w, r)
 				return
 			}
+			if errors.Is(err, ErrNoCredentials) {
+				a.refused(r, err) // Authenticate counted the others (metrics_http.go)
+			}
 			a.onError(w, r, err)
 			return
 		}
@@ -214,11 +217,22 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 // without the HTTP answer, for custom flows (such as trying an operator
 // token first). Errors: ErrNoCredentials, a *ThrottledError (with
 // WithFailureThrottle), or those of Credentials and Manager.VerifyRequest.
+//
+// With WithMetrics on the manager, every refusal but ErrNoCredentials is
+// counted here (the caller decides whether a request without credentials
+// is refused; Middleware counts those it refuses).
 func (a *Authenticator) Authenticate(r *http.Request) (*Key, error) {
+	var k *Key
+	var err error
 	if a.throttle != nil {
-		return a.authenticateThrottled(r)
+		k, err = a.authenticateThrottled(r)
+	} else {
+		k, err = a.authenticate(r)
 	}
-	return a.authenticate(r)
+	if err != nil && !errors.Is(err, ErrNoCredentials) {
+		a.refused(r, err)
+	}
+	return k, err
 }
 
 // authenticate is Authenticate without the failure throttle.
@@ -226,25 +240,26 @@ func (a *Authenticator) authenticate(r *http.Request) (*Key, error) {
 	tok, selector, err := a.credentials(r)
 	if err != nil {
 		if !errors.Is(err, ErrNoCredentials) {
-			a.debug(r, "apikey: verify failed", slog.String("reason", "malformed"), slog.String("detail", err.Error()))
+			a.m.logFailure(r.Context(), OutcomeMalformed, nil, err) // sampled (faillog.go)
 			a.m.emit(r.Context(), Event{Kind: EventVerifyFailed, At: a.m.Now(), Reason: "malformed"})
 		}
 		return nil, err
 	}
 	var k *Key
 	var now time.Time
+	var run verifyRun
+	a.m.startVerify(&run) // metrics.go: nothing without WithMetrics
 	if selector != "" {
-		k, now, err = a.m.verifySelector(r.Context(), tok, selector) // already parsed
+		k, now, err = a.m.verifySelector(r.Context(), tok, selector, &run) // already parsed
 	} else {
-		k, now, err = a.m.verifyToken(r.Context(), tok)
+		k, now, err = a.m.verifyToken(r.Context(), tok, &run)
 	}
+	if err == nil && (len(a.scopes) > 0 || hasControls(k)) {
+		err = a.controls(r, k, now, &run)
+	}
+	a.m.endVerify(r.Context(), &run, err)
 	if err != nil {
-		return nil, err // verifyToken logged the reason
-	}
-	if len(a.scopes) > 0 || hasControls(k) {
-		if err := a.controls(r, k, now); err != nil {
-			return nil, err
-		}
+		return nil, err // verifyToken or the controls logged the reason
 	}
 	if a.usage != nil {
 		var client string

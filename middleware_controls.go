@@ -52,7 +52,7 @@ func (a *Authenticator) Scoped(scopes ...string) *Authenticator {
 // controls runs the key's controls for an HTTP request (after the token
 // and state checks). The client address is parsed only here, so keys
 // without controls pay nothing for it.
-func (a *Authenticator) controls(r *http.Request, k *Key, now time.Time) error {
+func (a *Authenticator) controls(r *http.Request, k *Key, now time.Time, run *verifyRun) error {
 	p := RequestParams{Scopes: a.scopes}
 	if len(k.IPAllowlist) > 0 {
 		p.ClientIP, _ = netip.ParseAddr(ClientIP(r, a.trusted))
@@ -63,7 +63,7 @@ func (a *Authenticator) controls(r *http.Request, k *Key, now time.Time) error {
 			return fmt.Errorf("%w: %w: request cost %d outside 1 to %d", ErrStoreUnavailable, ErrInvalid, p.Cost, maxCost)
 		}
 	}
-	return a.m.checkControls(r.Context(), k, &p, now)
+	return a.m.checkControls(r.Context(), k, &p, now, run)
 }
 
 // SetRateLimitHeaders sets, for an error wrapping a *RateLimitedError,

@@ -28,12 +28,14 @@ func (a *Authenticator) require(need []string, anyOf bool) func(http.Handler) ht
 			k, ok := FromContext(r.Context())
 			if !ok {
 				a.debug(r, "apikey: no verified key in context (anonymous request, or scope check placed before the authenticator)")
+				a.refused(r, ErrNoCredentials)
 				a.onError(w, r, ErrNoCredentials)
 				return
 			}
 			if anyOf && !HasAny(k.Scopes, need...) || !anyOf && !HasAll(k.Scopes, need...) {
 				a.debug(r, "apikey: insufficient scope", append(keyAttrs(k),
 					slog.Any("needed", need), slog.Bool("any", anyOf))...)
+				a.refused(r, ErrInsufficientScope)
 				a.onError(w, r, &ScopeError{Scopes: slices.Clone(need), Any: anyOf})
 				return
 			}

@@ -28,6 +28,8 @@ type config struct {
 	legacy   []LegacyScheme        // WithLegacyImport (legacy.go)
 	cache    *CacheOptions         // nil: no verification cache
 	publish  InvalidationPublisher // nil: none
+	metrics  Metrics               // WithMetrics (metrics.go); nil: none
+	failLog  time.Duration         // WithFailureLogInterval (faillog.go)
 	// Key controls (ratelimit_options.go, credits_lease.go).
 	limiter         RateLimiter // nil: an in-process MemoryLimiter
 	limiterFailOpen bool
@@ -43,6 +45,7 @@ func defaultConfig() config {
 		logger:       slog.New(slog.DiscardHandler),
 		defaultGrace: time.Hour,
 		maxGrace:     30 * 24 * time.Hour,
+		failLog:      DefaultFailureLogInterval,
 		creditLease:  DefaultCreditLease,
 	}
 }

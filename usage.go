@@ -42,6 +42,7 @@ type UsageTracker struct {
 	maxPending int64
 	batchSize  int
 	logger     *slog.Logger
+	metrics    Metrics // WithUsageMetrics; nil: none
 
 	shards  [usageShards]usageShard
 	pending atomic.Int64
@@ -118,6 +119,20 @@ func WithUsageLogger(l *slog.Logger) UsageOption {
 			t.logger = l
 		}
 		return nil
+	}
+}
+
+// WithUsageMetrics reports the tracker's records written, failed flushes
+// and dropped uses to mx (usually the Metrics given to the Manager with
+// WithMetrics). Nil, the default, reports nothing.
+func WithUsageMetrics(mx Metrics) UsageOption {
+	return func(t *UsageTracker) error { t.metrics = mx; return nil }
+}
+
+// count reports n events c to the tracker's Metrics, if any.
+func (t *UsageTracker) count(ctx context.Context, c Counter, n int64) {
+	if t.metrics != nil {
+		t.metrics.Count(ctx, c, n)
 	}
 }
 
@@ -199,6 +214,7 @@ func (t *UsageTracker) merge(keyID string, e usageEntry) bool {
 	if t.pending.Add(1) > t.maxPending {
 		t.pending.Add(-1)
 		t.dropped.Add(1)
+		t.count(context.Background(), CounterUsageDropped, 1)
 		return false
 	}
 	e.ip, e.client = strings.Clone(e.ip), strings.Clone(e.client)
@@ -237,6 +253,7 @@ func (t *UsageTracker) Flush(ctx context.Context) error {
 			// Put this batch and the untried rest back, forward-only: a
 			// newer use recorded meanwhile wins.
 			t.failures.Add(1)
+			t.count(ctx, CounterUsageFlushFailures, 1)
 			for _, u := range batch {
 				t.merge(u.KeyID, usageEntry{at: u.At, ip: u.IP, client: u.Client})
 			}
@@ -246,6 +263,7 @@ func (t *UsageTracker) Flush(ctx context.Context) error {
 		}
 		t.writes.Add(1)
 		t.records.Add(uint64(n))
+		t.count(ctx, CounterUsageRecords, int64(n))
 		batch = batch[n:]
 	}
 	return nil

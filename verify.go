@@ -36,14 +36,15 @@ import (
 // from them (ErrRateLimited, ErrUsageExceeded). A key without controls
 // pays nothing for them.
 func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
-	k, now, err := m.verifyToken(ctx, token)
+	var r verifyRun
+	m.startVerify(&r) // metrics.go: nothing without WithMetrics
+	k, now, err := m.verifyToken(ctx, token, &r)
+	if err == nil && hasControls(k) {
+		err = m.checkControls(ctx, k, &RequestParams{}, now, &r)
+	}
+	m.endVerify(ctx, &r, err)
 	if err != nil {
 		return nil, err
-	}
-	if hasControls(k) {
-		if err := m.checkControls(ctx, k, &RequestParams{}, now); err != nil {
-			return nil, err
-		}
 	}
 	return k, nil
 }
@@ -51,7 +52,8 @@ func (m *Manager) Verify(ctx context.Context, token string) (*Key, error) {
 // verifyToken is Verify up to the state checks: the token's syntax, the
 // record, the hash, revocation, disabling, grace and expiry. It returns the
 // clock reading the state was judged at (zero when none was needed).
-func (m *Manager) verifyToken(ctx context.Context, token string) (*Key, time.Time, error) {
+// It fills r's Outcome (on failure) and Cache.
+func (m *Manager) verifyToken(ctx context.Context, token string, r *verifyRun) (*Key, time.Time, error) {
 	prefix, env, selector, split := splitToken(token)
 	ok := split && prefix == m.cfg.prefix && m.knownEnv(env)
 	if !split {
@@ -60,9 +62,9 @@ func (m *Manager) verifyToken(ctx context.Context, token string) (*Key, time.Tim
 		selector, ok = m.legacyLookup(token)
 	}
 	if !ok {
-		return nil, time.Time{}, m.verifyFailed(ctx, ErrMalformed, "malformed", nil)
+		return nil, time.Time{}, m.verifyFailed(ctx, r, ErrMalformed, OutcomeMalformed, nil)
 	}
-	return m.verifySelector(ctx, token, selector)
+	return m.verifySelector(ctx, token, selector, r)
 }
 
 // ownSelector returns the selector of a token of this manager's format:
@@ -80,22 +82,23 @@ func (m *Manager) ownSelector(token string) (string, bool) {
 // lookup value found (the Authenticator calls it directly, so that a token
 // is scanned once per request). It returns the clock reading the state was
 // judged at, or the zero time when no check needed one.
-func (m *Manager) verifySelector(ctx context.Context, token, selector string) (*Key, time.Time, error) {
+// A clock reading already taken (r.now, by startVerify) is used as is.
+func (m *Manager) verifySelector(ctx context.Context, token, selector string, r *verifyRun) (*Key, time.Time, error) {
 	// The clock is read only when something needs it: the cache's TTL, or a
 	// key with a time bound (see Key.timeless). The raw clock is enough for
 	// StateAt (stored instants are whole microseconds, so truncating now
 	// would not change any comparison).
-	var now time.Time
-	if m.cache != nil {
+	now := r.now
+	if now.IsZero() && m.cache != nil {
 		now = m.cfg.clock.Now()
 	}
-	k, err := m.fetch(ctx, selector, now)
+	k, err := m.fetch(ctx, selector, now, r)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			m.current.Verify(token, m.dummy) // same work as a wrong secret
-			return nil, now, m.verifyFailed(ctx, ErrNotFound, "not_found", nil)
+			return nil, now, m.verifyFailed(ctx, r, ErrNotFound, OutcomeNotFound, nil)
 		}
-		return nil, now, m.verifyFailed(ctx, storeErr("lookup", err), "store_unavailable", nil)
+		return nil, now, m.verifyFailed(ctx, r, storeErr("lookup", err), OutcomeStoreUnavailable, nil)
 	}
 	h := m.current
 	if k.HashVersion != m.cfg.current {
@@ -106,19 +109,19 @@ func (m *Manager) verifySelector(ctx context.Context, token, selector string) (*
 		m.current.Verify(token, m.dummy)
 		m.cfg.logger.LogAttrs(ctx, levelWarn, "apikey: key has an unregistered hash version",
 			append(keyAttrs(k), slog.String("hash_version", k.HashVersion))...)
-		return nil, now, m.verifyFailed(ctx, ErrNotFound, "mismatch", k)
+		return nil, now, m.verifyFailed(ctx, r, ErrNotFound, OutcomeMismatch, k)
 	}
 	if !h.Verify(token, k.Hash) {
-		return nil, now, m.verifyFailed(ctx, ErrNotFound, "mismatch", k)
+		return nil, now, m.verifyFailed(ctx, r, ErrNotFound, OutcomeMismatch, k)
 	}
 	if now.IsZero() && !k.timeless() {
 		now = m.cfg.clock.Now()
 	}
 	if st := k.StateAt(now); st != StateActive {
-		return nil, now, m.verifyFailed(ctx, stateErr(st), st.String(), k)
+		return nil, now, m.verifyFailed(ctx, r, stateErr(st), outcomeOfState(st), k)
 	}
 	if k.Disabled {
-		return nil, now, m.verifyFailed(ctx, ErrDisabled, "disabled", k)
+		return nil, now, m.verifyFailed(ctx, r, ErrDisabled, OutcomeDisabled, k)
 	}
 	if k.HashVersion != m.cfg.current {
 		k = m.rehash(ctx, k, token)
@@ -135,25 +138,19 @@ func (m *Manager) knownEnv(env string) bool {
 	return false
 }
 
-// verifyFailed logs and reports a failed verification and returns err.
-// Nothing about the token itself is logged beyond the key's display prefix.
-func (m *Manager) verifyFailed(ctx context.Context, err error, reason string, k *Key) error {
-	if m.cfg.hook == nil && !m.cfg.logger.Enabled(ctx, levelDebug) && reason != "store_unavailable" {
-		return err
+// verifyFailed logs (faillog.go) and reports a failed verification and
+// returns err. Nothing about the token itself is logged beyond the key's
+// display prefix.
+func (m *Manager) verifyFailed(ctx context.Context, r *verifyRun, err error, o Outcome, k *Key) error {
+	r.Outcome = o
+	m.logFailure(ctx, o, k, err)
+	if m.cfg.hook != nil {
+		e := Event{Kind: EventVerifyFailed, At: m.Now(), Reason: o.String()}
+		if k != nil {
+			e.KeyID, e.Prefix, e.Tenant = k.ID, k.Prefix, k.Tenant
+		}
+		m.emit(ctx, e)
 	}
-	e := Event{Kind: EventVerifyFailed, At: m.Now(), Reason: reason}
-	attrs := []slog.Attr{slog.String("reason", reason)}
-	if k != nil {
-		e.KeyID, e.Prefix, e.Tenant = k.ID, k.Prefix, k.Tenant
-		attrs = append(attrs, keyAttrs(k)...)
-	}
-	level := levelDebug
-	if reason == "store_unavailable" {
-		level = levelWarn
-		attrs = append(attrs, slog.String("error", err.Error()))
-	}
-	m.cfg.logger.LogAttrs(ctx, level, "apikey: verify failed", attrs...)
-	m.emit(ctx, e)
 	return err
 }
 
@@ -169,6 +166,7 @@ func (m *Manager) rehash(ctx context.Context, k *Key, token string) *Key {
 	if err != nil {
 		m.cfg.logger.LogAttrs(ctx, levelWarn, "apikey: re-hash failed",
 			append(keyAttrs(k), slog.String("error", err.Error()))...)
+		m.count(ctx, CounterRehashFailed, 1)
 		return k
 	}
 	m.changed(ctx, k.Lookup)
@@ -176,6 +174,7 @@ func (m *Manager) rehash(ctx context.Context, k *Key, token string) *Key {
 	up.HashVersion, up.Hash = m.cfg.current, hash
 	m.cfg.logger.LogAttrs(ctx, levelInfo, "apikey: key re-hashed",
 		append(keyAttrs(&up), slog.String("from", k.HashVersion), slog.String("to", m.cfg.current))...)
+	m.count(ctx, CounterRehashed, 1)
 	m.emit(ctx, Event{Kind: EventRehashed, At: m.Now(), KeyID: k.ID, Prefix: k.Prefix, Tenant: k.Tenant})
 	return &up
 }

@@ -39,14 +39,15 @@ func (m *Manager) VerifyRequest(ctx context.Context, token string, p RequestPara
 	if p.Cost < 0 || p.Cost > maxCost {
 		return nil, fmt.Errorf("%w: cost must be 0 to %d", ErrInvalid, maxCost)
 	}
-	k, now, err := m.verifyToken(ctx, token)
+	var r verifyRun
+	m.startVerify(&r) // metrics.go: nothing without WithMetrics
+	k, now, err := m.verifyToken(ctx, token, &r)
+	if err == nil && (len(p.Scopes) > 0 || p.AnyScope || hasControls(k)) {
+		err = m.checkControls(ctx, k, &p, now, &r)
+	}
+	m.endVerify(ctx, &r, err)
 	if err != nil {
 		return nil, err
-	}
-	if len(p.Scopes) > 0 || p.AnyScope || hasControls(k) {
-		if err := m.checkControls(ctx, k, &p, now); err != nil {
-			return nil, err
-		}
 	}
 	return k, nil
 }
@@ -58,13 +59,14 @@ func hasControls(k *Key) bool {
 }
 
 // checkControls runs the checks after the state, in order.
-func (m *Manager) checkControls(ctx context.Context, k *Key, p *RequestParams, now time.Time) error {
+// A refusal sets r's Outcome.
+func (m *Manager) checkControls(ctx context.Context, k *Key, p *RequestParams, now time.Time, r *verifyRun) error {
 	if len(k.IPAllowlist) > 0 && !ipAllowed(k.IPAllowlist, p.ClientIP) {
-		return m.verifyFailed(ctx, ErrIPNotAllowed, "ip_not_allowed", k)
+		return m.verifyFailed(ctx, r, ErrIPNotAllowed, OutcomeIPNotAllowed, k)
 	}
 	if len(p.Scopes) > 0 || p.AnyScope {
 		if p.AnyScope && !HasAny(k.Scopes, p.Scopes...) || !p.AnyScope && !HasAll(k.Scopes, p.Scopes...) {
-			return m.verifyFailed(ctx, &ScopeError{Scopes: append([]string(nil), p.Scopes...), Any: p.AnyScope}, "insufficient_scope", k)
+			return m.verifyFailed(ctx, r, &ScopeError{Scopes: append([]string(nil), p.Scopes...), Any: p.AnyScope}, OutcomeInsufficientScope, k)
 		}
 	}
 	cost := p.Cost
@@ -73,19 +75,22 @@ func (m *Manager) checkControls(ctx context.Context, k *Key, p *RequestParams, n
 	}
 	if len(k.RateLimits) > 0 {
 		d, err := m.allow(ctx, k, cost, now)
+		m.rateDecided(ctx, d.Allowed, err) // metrics.go
 		switch {
 		case err != nil && m.cfg.limiterFailOpen:
 			m.cfg.logger.LogAttrs(ctx, levelWarn, "apikey: rate limiter failed; failing open",
 				append(keyAttrs(k), slog.String("error", err.Error()))...)
 		case err != nil:
-			return m.verifyFailed(ctx, fmt.Errorf("%w: %w", ErrLimiterUnavailable, err), "limiter_unavailable", k)
+			return m.verifyFailed(ctx, r, fmt.Errorf("%w: %w", ErrLimiterUnavailable, err), OutcomeLimiterUnavailable, k)
 		case !d.Allowed:
-			return m.verifyFailed(ctx, &RateLimitedError{Decision: d}, "rate_limited", k)
+			return m.verifyFailed(ctx, r, &RateLimitedError{Decision: d}, OutcomeRateLimited, k)
 		}
 	}
 	if k.Credits != nil {
-		if err := m.credits.spend(ctx, m, k, cost, now); err != nil {
-			return m.verifyFailed(ctx, err, Reason(err), k)
+		err := m.credits.spend(ctx, m, k, cost, now)
+		m.creditDecided(ctx, err == nil, decisionErr(err, ErrUsageExceeded)) // metrics.go
+		if err != nil {
+			return m.verifyFailed(ctx, r, err, outcomeOfErr(err), k)
 		}
 	}
 	return nil

@@ -290,6 +290,7 @@ func (f *Follower) trimmed(ctx context.Context) {
 	f.statsMu.Lock()
 	f.stats.Resets++
 	f.statsMu.Unlock()
+	f.count(ctx, apikey.CounterFeedResets, 1)
 	f.m.Logger().LogAttrs(ctx, slog.LevelWarn,
 		"apikey: change feed trimmed past this follower's position; verification cache emptied",
 		slog.Int64("position", f.pos))
@@ -313,6 +314,7 @@ func (f *Follower) record(ctx context.Context, applied int, err error) {
 	}
 	f.statsMu.Unlock()
 
+	f.count(ctx, apikey.CounterFeedChanges, int64(applied))
 	log := f.m.Logger()
 	if err == nil {
 		if f.streak > 0 {
@@ -323,6 +325,7 @@ func (f *Follower) record(ctx context.Context, applied int, err error) {
 		return
 	}
 	f.streak++
+	f.count(ctx, apikey.CounterFeedFailures, 1)
 	// Warn on the first failure of a streak, then at 2, 4, 8... failures,
 	// so an outage does not flood the log at the poll rate.
 	if f.streak&(f.streak-1) == 0 {
@@ -343,4 +346,12 @@ func storeErr(op string, err error) error {
 		}
 	}
 	return fmt.Errorf("%w: %s: %w", apikey.ErrStoreUnavailable, op, err)
+}
+
+// count reports n events c to the Manager's Metrics (apikey.WithMetrics),
+// if any.
+func (f *Follower) count(ctx context.Context, c apikey.Counter, n int64) {
+	if mx := f.m.Metrics(); mx != nil && n > 0 {
+		mx.Count(ctx, c, n)
+	}
 }

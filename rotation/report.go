@@ -1,5 +1,11 @@
 package rotation
 
+import (
+	"context"
+
+	"github.com/apikit/apikey"
+)
+
 // Status is the outcome of one due key in a check.
 type Status string
 
@@ -45,4 +51,23 @@ func (r Report) Count(st Status) int {
 		}
 	}
 	return n
+}
+
+// count reports the outcome of one due key to the Manager's Metrics
+// (apikey.WithMetrics), if any.
+func (s *Scheduler) count(ctx context.Context, st Status) {
+	mx := s.m.Metrics()
+	if mx == nil {
+		return
+	}
+	c := apikey.CounterRotationFailed
+	switch st {
+	case Committed:
+		c = apikey.CounterRotationCommitted
+	case ClaimedElsewhere:
+		c = apikey.CounterRotationClaimedElsewhere
+	case Unscheduled:
+		c = apikey.CounterRotationUnscheduled
+	}
+	mx.Count(ctx, c, 1)
 }

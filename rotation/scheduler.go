@@ -225,7 +225,9 @@ func (s *Scheduler) RunOnce(ctx context.Context) (Report, error) {
 		if ctx.Err() != nil {
 			break
 		}
-		rep.Results = append(rep.Results, s.rotateOne(ctx, k))
+		res := s.rotateOne(ctx, k)
+		s.count(ctx, res.Status)
+		rep.Results = append(rep.Results, res)
 	}
 	return rep, nil
 }

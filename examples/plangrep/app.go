@@ -94,15 +94,17 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 	// Verification cache on SQL stores; the follower started below bounds
 	// how long another process's revocation goes unseen here.
 	opts = append(opts, cfg.Backend.CacheOptions()...)
+	opts = append(opts, cfg.Backend.Metrics.Options()...) // -metrics-addr
 	m, err := apikey.New(cfg.Backend.Store, opts...)
 	if err != nil {
 		return nil, err
 	}
-	tracker, err := apikey.NewUsageTracker(cfg.Backend.Store,
-		apikey.WithUsageInterval(interval), apikey.WithUsageLogger(log))
+	tracker, err := apikey.NewUsageTracker(cfg.Backend.Store, append(cfg.Backend.Metrics.UsageOptions(),
+		apikey.WithUsageInterval(interval), apikey.WithUsageLogger(log))...)
 	if err != nil {
 		return nil, err
 	}
+	cfg.Backend.Metrics.Observe(m, tracker)
 	throttle, err := kit.AuthThrottle(cfg.MaxAuthFailures)
 	if err != nil {
 		return nil, err

@@ -100,6 +100,11 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err erro
 		}
 	}
 	a.closers = append(a.closers, backend.Close)
+	if backend.Metrics == nil {
+		if backend.Metrics, err = kit.StartMetrics(cfg.MetricsAddr, log); err != nil {
+			return nil, err
+		}
+	}
 	secrets, err := loadSecrets(cfg, backend, log)
 	if err != nil {
 		return nil, err
@@ -130,6 +135,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err erro
 	// Verification cache on SQL stores, kept in step with other processes
 	// by the change-feed follower.
 	opts = append(opts, backend.CacheOptions()...)
+	opts = append(opts, backend.Metrics.Options()...) // -metrics-addr
 	if a.m, err = apikey.New(backend.Store, opts...); err != nil {
 		return nil, err
 	}
@@ -141,10 +147,11 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err erro
 		return nil, err
 	}
 	a.closers = append(a.closers, unfollow)
-	if a.tracker, err = apikey.NewUsageTracker(backend.Store,
-		apikey.WithUsageInterval(cfg.UsageInterval), apikey.WithUsageLogger(log)); err != nil {
+	if a.tracker, err = apikey.NewUsageTracker(backend.Store, append(backend.Metrics.UsageOptions(),
+		apikey.WithUsageInterval(cfg.UsageInterval), apikey.WithUsageLogger(log))...); err != nil {
 		return nil, err
 	}
+	backend.Metrics.Observe(a.m, a.tracker)
 	if err := a.tracker.Start(ctx); err != nil {
 		return nil, err
 	}

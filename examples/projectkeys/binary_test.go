@@ -17,9 +17,9 @@ func TestBinary(t *testing.T) {
 	}
 	bin := proctest.Build(t, ".")
 	dir := t.TempDir()
-	addr := proctest.FreeAddr(t)
+	addr, maddr := proctest.FreeAddr(t), proctest.FreeAddr(t)
 	p := proctest.Start(t, bin, proctest.Options{
-		Args: []string{"-addr", addr, "-db", "sqlite:" + filepath.Join(dir, "pk.db"), "-rotation-check", "50ms"},
+		Args: []string{"-addr", addr, "-db", "sqlite:" + filepath.Join(dir, "pk.db"), "-rotation-check", "50ms", "-metrics-addr", maddr},
 		Env:  []string{"ADMIN_TOKEN=" + testAdmin},
 	})
 	p.WaitHTTP(t, "http://"+addr+"/v1/whoami")
@@ -40,6 +40,13 @@ func TestBinary(t *testing.T) {
 		t.Fatalf("/dev/clock without -dev: %v %v", res, err)
 	}
 	res.Body.Close()
+	req, _ = http.NewRequest("GET", "http://"+addr+"/v1/whoami", nil)
+	req.Header.Set("Authorization", "Bearer pk_live_0000")
+	if res, err = http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("bad token: %v %v", res, err)
+	}
+	res.Body.Close()
+	proctest.WantMetric(t, "http://"+maddr+"/metrics", `apikey_auth_refusals_total{apikey_reason="malformed"} 1`)
 
 	if err := p.Stop(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v\n%s", err, p.Logs())

@@ -93,15 +93,17 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 	}
 	// Verification cache on SQL stores, kept in step with other processes
 	// by the change-feed follower started below.
+	opts = append(opts, cfg.Backend.Metrics.Options()...) // -metrics-addr
 	mgr, err := apikey.New(cfg.Backend.Store, append(opts, cfg.Backend.CacheOptions()...)...)
 	if err != nil {
 		return nil, err
 	}
-	usage, err := apikey.NewUsageTracker(cfg.Backend.Store,
-		apikey.WithUsageInterval(cfg.UsageInterval), apikey.WithUsageLogger(log))
+	usage, err := apikey.NewUsageTracker(cfg.Backend.Store, append(cfg.Backend.Metrics.UsageOptions(),
+		apikey.WithUsageInterval(cfg.UsageInterval), apikey.WithUsageLogger(log))...)
 	if err != nil {
 		return nil, err
 	}
+	cfg.Backend.Metrics.Observe(mgr, usage)
 	throttle, err := kit.AuthThrottle(cfg.MaxAuthFailures)
 	if err != nil {
 		return nil, err

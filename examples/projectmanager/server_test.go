@@ -84,9 +84,9 @@ func TestBinary(t *testing.T) {
 	}
 	bin := proctest.Build(t, ".")
 	dir := t.TempDir()
-	addr := proctest.FreeAddr(t)
+	addr, maddr := proctest.FreeAddr(t), proctest.FreeAddr(t)
 	p := proctest.Start(t, bin, proctest.Options{
-		Args: []string{"-addr", addr, "-dev", "-db", "sqlite:" + filepath.Join(dir, "pm.db")},
+		Args: []string{"-addr", addr, "-dev", "-db", "sqlite:" + filepath.Join(dir, "pm.db"), "-metrics-addr", maddr},
 	})
 	base := "http://" + addr
 	p.WaitHTTP(t, base+"/api/data/api-keys")
@@ -94,6 +94,7 @@ func TestBinary(t *testing.T) {
 	c := &env{t: t, base: base}
 	c.do(req{method: "POST", path: "/dev/bootstrap", body: map[string]string{"workspaceId": "ws_a"}}).want(t, http.StatusCreated).into(t, &boot)
 	c.do(req{method: "GET", path: "/api/data/api-keys", token: boot.APIKey}).want(t, http.StatusOK)
+	proctest.WantMetric(t, "http://"+maddr+"/metrics", `apikey_verify_outcomes_total{apikey_outcome="valid"} 1`)
 
 	if err := p.Stop(); err != nil {
 		t.Fatalf("exit after SIGTERM: %v\n%s", err, p.Logs())

@@ -20,6 +20,10 @@ type Config struct {
 	// may make per minute before it gets 429 (-max-auth-failures); 0 turns
 	// the throttle off. See AuthThrottle.
 	MaxAuthFailures int
+	// MetricsAddr, when set, serves Prometheus metrics at /metrics on
+	// that address (-metrics-addr); empty (the default) serves none. See
+	// StartMetrics.
+	MetricsAddr string
 	// MaxKeys is how many active keys one tenant may hold (-max-keys); 0
 	// means no limit. See CheckKeyLimit.
 	MaxKeys int
@@ -34,6 +38,7 @@ func RegisterFlags(fs *flag.FlagSet, name string) *Config {
 	fs.BoolVar(&c.Dev, "dev", false, "enable POST /dev/clock and POST /dev/bootstrap (never in production)")
 	fs.DurationVar(&c.UsageInterval, "usage-interval", time.Second, "how often last-used data is flushed to the store")
 	fs.IntVar(&c.MaxAuthFailures, "max-auth-failures", 0, "failed API key verifications allowed per client address per minute before 429 (0: no throttle)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", "", "serve Prometheus metrics at /metrics on this address, such as 127.0.0.1:9090 (default: off)")
 	fs.IntVar(&c.MaxKeys, "max-keys", DefaultMaxKeys, "most active keys one tenant may hold; creating more is refused 409 (0: no limit)")
 	return c
 }

@@ -47,6 +47,7 @@ func (b *Backend) Follow(ctx context.Context, m *apikey.Manager) (stop func(cont
 	if err != nil {
 		return nil, err
 	}
+	b.Metrics.observeFollower(m, f)
 	if err := f.Start(ctx); err != nil {
 		return nil, err
 	}

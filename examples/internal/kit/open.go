@@ -7,11 +7,16 @@ import (
 )
 
 // Open is the start of every example's run: it opens the store named by
-// cfg.DB (OpenStore) and loads the server secrets for it (StoreSecrets).
+// cfg.DB (OpenStore), starts the metrics listener when cfg.MetricsAddr is
+// set (StartMetrics; Backend.Close stops it) and loads the server secrets for it (StoreSecrets).
 // On error nothing stays open.
 func Open(ctx context.Context, cfg *Config, secretFile string, log *slog.Logger) (*Backend, Secrets, error) {
 	b, err := OpenStore(ctx, cfg.DB)
 	if err != nil {
+		return nil, Secrets{}, err
+	}
+	if b.Metrics, err = StartMetrics(cfg.MetricsAddr, log); err != nil {
+		_ = b.Close(ctx)
 		return nil, Secrets{}, err
 	}
 	secrets, err := StoreSecrets(b, secretFile, log)

@@ -3,6 +3,7 @@ package kit
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -28,14 +29,17 @@ type Backend struct {
 	Dialect sqlstore.Dialect
 	// Kind is "memory", "sqlite", "postgres" or "mysql".
 	Kind string
+	// Metrics, if set, gets the feed lag of the follower Follow starts.
+	Metrics *Metrics
 }
 
-// Close releases the database.
-func (b *Backend) Close(context.Context) error {
+// Close stops the metrics listener, if any, and releases the database.
+func (b *Backend) Close(ctx context.Context) error {
+	err := b.Metrics.Close(ctx)
 	if b.DB != nil {
-		return b.DB.Close()
+		err = errors.Join(err, b.DB.Close())
 	}
-	return nil
+	return err
 }
 
 // OpenStore opens the store named by spec (see Config.DB) and applies the

@@ -8,11 +8,14 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -184,4 +187,28 @@ func (s *Buffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.buf.String()
+}
+
+// WantMetric GETs url, a Prometheus /metrics endpoint, until its text holds
+// the line sample (such as `apikey_verify_outcomes_total{...} 1`), and
+// fails the test if it does not within five seconds.
+func WantMetric(t testing.TB, url, sample string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	var last string
+	for {
+		res, err := http.Get(url)
+		if err == nil {
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			last = string(b)
+			if res.StatusCode == http.StatusOK && slices.Contains(strings.Split(last, "\n"), sample) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s has no line %q:\n%s", url, sample, last)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
