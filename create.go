@@ -16,7 +16,8 @@ type CreateParams struct {
 	Tenant string
 	// Name is a human label, up to 256 bytes.
 	Name string
-	// Scopes granted to the key. Checked against the catalogue, if any.
+	// Scopes granted to the key. Checked against the catalogue, if any;
+	// role names (WithRole) are replaced by their scopes.
 	Scopes []string
 	// Environment picks one of the manager's environments; empty means the
 	// default (the first).
@@ -41,6 +42,15 @@ type CreateParams struct {
 	Credits *Credits
 	// IPAllowlist restricts the client addresses (see ParseIPAllowlist).
 	IPAllowlist []netip.Prefix
+
+	// Key lifecycle fields (issue 18), grouped for merges.
+
+	// NotBefore, if set, is when the key starts working (before its
+	// expiry); a verify before it fails with ErrNotYetValid.
+	NotBefore time.Time
+	// Owner names who the key belongs to (a user ID, an external
+	// identity): up to 256 bytes of UTF-8. Empty means none.
+	Owner string
 }
 
 // Issued is a freshly minted key: its record and its plaintext token,
@@ -119,6 +129,13 @@ func (m *Manager) newKey(p CreateParams, now time.Time) (*Key, error) {
 	if err != nil {
 		return nil, err
 	}
+	notBefore := normTime(p.NotBefore)
+	if err := checkNotBefore(notBefore, exp); err != nil {
+		return nil, err
+	}
+	if err := checkOwner(p.Owner); err != nil {
+		return nil, err
+	}
 	if p.RotationInterval < 0 {
 		return nil, fmt.Errorf("%w: negative rotation interval", ErrInvalid)
 	}
@@ -154,6 +171,8 @@ func (m *Manager) newKey(p CreateParams, now time.Time) (*Key, error) {
 		RotationInterval:   p.RotationInterval,
 		RotationWebhookURL: p.RotationWebhookURL,
 		Metadata:           maps.Clone(p.Metadata),
+		NotBefore:          notBefore,
+		Owner:              p.Owner,
 	}
 	if p.RotationInterval > 0 {
 		k.NextRotationAt = now.Add(p.RotationInterval)
@@ -175,9 +194,10 @@ func (m *Manager) mint(k *Key) (string, error) {
 	return token, nil
 }
 
-// checkScopes normalises scopes and checks them against the catalogue.
+// checkScopes expands roles (WithRole), normalises scopes and checks them
+// against the catalogue.
 func (m *Manager) checkScopes(scopes []string) ([]string, error) {
-	out, err := NormalizeScopes(scopes)
+	out, err := NormalizeScopes(m.expandRoles(scopes))
 	if err != nil {
 		return nil, err
 	}

@@ -25,6 +25,9 @@ var (
 	ErrExpired = errors.New("apikey: key expired")
 	// ErrGraceEnded: the key was rotated and its grace period has ended.
 	ErrGraceEnded = errors.New("apikey: grace period ended")
+	// ErrNotYetValid: the key's NotBefore time has not come yet. Like the
+	// other refusals, the HTTP client sees only a generic 401.
+	ErrNotYetValid = errors.New("apikey: key not yet valid")
 	// ErrInsufficientScope: the key lacks a scope the operation needs.
 	ErrInsufficientScope = errors.New("apikey: insufficient scope")
 	// ErrStoreUnavailable: the store could not answer. A verify that fails
@@ -56,6 +59,8 @@ func Reason(err error) string {
 		return "expired"
 	case errors.Is(err, ErrGraceEnded):
 		return "grace_ended"
+	case errors.Is(err, ErrNotYetValid):
+		return "not_yet_valid"
 	case errors.Is(err, ErrInsufficientScope):
 		return "insufficient_scope"
 	case errors.Is(err, ErrDisabled):

@@ -19,6 +19,7 @@ const (
 	EventDisabled     EventKind = "disabled"
 	EventEnabled      EventKind = "enabled"
 	EventRehashed     EventKind = "rehashed"
+	EventDeleted      EventKind = "deleted"
 	EventVerifyFailed EventKind = "verify_failed"
 )
 
@@ -33,14 +34,18 @@ type Event struct {
 	Tenant string
 	// Reason is set on EventVerifyFailed: "malformed", "not_found",
 	// "mismatch" (a known selector with a wrong secret), "revoked",
-	// "expired", "grace_ended", "store_unavailable", and for the key
-	// controls "disabled", "ip_not_allowed", "insufficient_scope",
-	// "rate_limited", "limiter_unavailable", "usage_exceeded".
+	// "expired", "grace_ended", "not_yet_valid", "store_unavailable", and
+	// for the key controls "disabled", "ip_not_allowed", "insufficient_scope",
+	// "rate_limited", "limiter_unavailable", "usage_exceeded". On
+	// EventExpiringSoon it is the lead time (such as "168h0m0s"); on an
+	// EventRevoked of Manager.RevokeUnused, "unused".
 	Reason string
 	// SuccessorID is set on EventRotated.
 	SuccessorID string
-	// KeyIDs lists the keys an EventRevokedAll revoked.
+	// KeyIDs lists the keys an EventRevokedAll or EventRevokedOwner revoked.
 	KeyIDs []string
+	// Owner is set on EventRevokedOwner.
+	Owner string
 }
 
 // LogValue implements slog.LogValuer.
@@ -48,7 +53,7 @@ func (e Event) LogValue() slog.Value {
 	attrs := []slog.Attr{slog.String("kind", string(e.Kind)), slog.Time("at", e.At)}
 	for _, a := range [...]struct{ k, v string }{
 		{"key_id", e.KeyID}, {"prefix", e.Prefix}, {"tenant", e.Tenant},
-		{"reason", e.Reason}, {"successor_id", e.SuccessorID},
+		{"reason", e.Reason}, {"successor_id", e.SuccessorID}, {"owner", e.Owner},
 	} {
 		if a.v != "" {
 			attrs = append(attrs, slog.String(a.k, a.v))

@@ -77,6 +77,11 @@ var followChanges = []struct {
 			t.Fatalf("Rotate: %v", err)
 		}
 	}, apikey.ErrRevoked},
+	{"delete", func(t *testing.T, a *fixture, k *apikey.Key) {
+		if _, err := a.m.Delete(context.Background(), k.Tenant, k.ID); err != nil {
+			t.Fatalf("Delete: %v", err)
+		}
+	}, apikey.ErrNotFound},
 	{"update scopes", func(t *testing.T, a *fixture, k *apikey.Key) {
 		scopes := []string{"jobs:write"}
 		if _, err := a.m.Update(context.Background(), k.Tenant, k.ID, apikey.UpdateParams{Scopes: &scopes}); err != nil {

@@ -78,6 +78,19 @@ type Key struct {
 	// IPAllowlist, when non-empty, is the set of client addresses the key
 	// is accepted from; empty means any address.
 	IPAllowlist []netip.Prefix `json:"ipAllowlist,omitempty"`
+
+	// Key lifecycle fields (issue 18), grouped for merges.
+
+	// NotBefore, when set, is when the key starts working: a verify before
+	// it fails with ErrNotYetValid (like the notBefore of Cloudflare
+	// tokens). Zero means at once. It is not a State: StateAt and
+	// ListActive count a key waiting for its NotBefore as active (pending,
+	// not dead).
+	NotBefore time.Time `json:"notBefore,omitzero"`
+	// Owner names who the key belongs to, such as a user ID or an external
+	// identity; stores index it per tenant (ListOptions.Owner,
+	// Manager.RevokeOwner). Empty means none.
+	Owner string `json:"owner,omitempty"`
 }
 
 // Clone returns a deep copy of k.
@@ -142,13 +155,18 @@ func (k *Key) StateAt(t time.Time) State {
 	return StateActive
 }
 
+// NotYetValidAt reports whether t is before the key's NotBefore time.
+func (k *Key) NotYetValidAt(t time.Time) bool {
+	return !k.NotBefore.IsZero() && t.Before(k.NotBefore)
+}
+
 // timeless reports whether the key's state cannot depend on the time: none
 // of the instants StateAt reads is set, so StateAt gives the same answer at
 // any t and Verify need not read the clock (it still calls StateAt, with
 // the zero time). It must test every time field StateAt reads
 // (TestTimelessMatchesStateAt sets each time field in turn).
 func (k *Key) timeless() bool {
-	return k.RevokedAt.IsZero() && k.GraceExpiresAt.IsZero() && k.ExpiresAt.IsZero()
+	return k.RevokedAt.IsZero() && k.GraceExpiresAt.IsZero() && k.ExpiresAt.IsZero() && k.NotBefore.IsZero()
 }
 
 // stateErr maps a state to its verify error.

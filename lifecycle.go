@@ -119,6 +119,17 @@ type UpdateParams struct {
 	Credits **Credits
 	// IPAllowlist replaces the key's IP allowlist (see CheckIPAllowlist).
 	IPAllowlist *[]netip.Prefix
+
+	// Key lifecycle fields (issue 18), grouped for merges.
+
+	// ExpiresAt sets the expiry; a pointer to the zero time removes it
+	// (refused under WithMaxLifetime).
+	ExpiresAt *time.Time
+	// NotBefore sets the not-before time; a pointer to the zero time
+	// removes it.
+	NotBefore *time.Time
+	// Owner sets the owner; a pointer to "" removes it.
+	Owner *string
 }
 
 // rotatable reports why old cannot be rotated at now, if it cannot.
@@ -166,6 +177,8 @@ func (m *Manager) successorAs(old *Key, now time.Time, id string) (*Key, string,
 		CreatedBy:          old.CreatedBy,
 		CreatedAt:          now,
 		ExpiresAt:          old.ExpiresAt,
+		NotBefore:          old.NotBefore,
+		Owner:              old.Owner,
 		RotationInterval:   old.RotationInterval,
 		RotationWebhookURL: old.RotationWebhookURL,
 		Metadata:           maps.Clone(old.Metadata),
@@ -200,15 +213,23 @@ func (m *Manager) rotated(ctx context.Context, old, succ *Key, now time.Time) {
 	m.emit(ctx, Event{Kind: EventRotated, At: now, KeyID: old.ID, Prefix: old.Prefix, Tenant: old.Tenant, SuccessorID: succ.ID})
 }
 
-// Update changes the name, scopes, metadata or controls (enabled, rate
-// limits, credits, IP allowlist) of key id of tenant. New scopes are
-// checked against the catalogue; checking that the caller may grant them
-// (CanGrant) is the caller's job, since only it knows who asks. Controls
-// are checked as Create checks them; new credits start a new period at the
-// update instant (LastRefill).
+// Update changes the name, scopes, metadata, controls (enabled, rate
+// limits, credits, IP allowlist), expiry, not-before time or owner of key
+// id of tenant (the non-nil fields of p); the change reaches this
+// manager's cache at once and other processes through the change feed. New
+// scopes are checked against the catalogue, with role names (WithRole)
+// expanded; checking that the caller may grant them (Manager.CanGrant) is
+// the caller's job, since only it knows who asks. Controls are checked as
+// Create checks them; new credits start a new period at the update instant
+// (LastRefill). A new expiry must be in the future and within the maximum
+// lifetime counted from the key's creation (WithMaxLifetime; without one, a
+// pointer to the zero time removes the expiry); a key that stopped working
+// cannot have its expiry changed (ErrConflict); the not-before time must
+// stay before the expiry.
 func (m *Manager) Update(ctx context.Context, tenant, id string, p UpdateParams) (*Key, error) {
 	u := Update{Name: p.Name, Scopes: p.Scopes, Metadata: p.Metadata,
-		Disabled: p.Disabled, RateLimits: p.RateLimits, Credits: p.Credits, IPAllowlist: p.IPAllowlist}
+		Disabled: p.Disabled, RateLimits: p.RateLimits, Credits: p.Credits, IPAllowlist: p.IPAllowlist,
+		ExpiresAt: p.ExpiresAt, NotBefore: p.NotBefore, Owner: p.Owner}
 	if u.Name != nil && len(*u.Name) > maxKeyNameLen {
 		return nil, fmt.Errorf("%w: name longer than %d bytes", ErrInvalid, maxKeyNameLen)
 	}
@@ -225,6 +246,9 @@ func (m *Manager) Update(ctx context.Context, tenant, id string, p UpdateParams)
 	}
 	old, err := m.Get(ctx, tenant, id)
 	if err != nil {
+		return nil, err
+	}
+	if err := m.checkLifecycleUpdate(old, &u, u.At); err != nil {
 		return nil, err
 	}
 	k, err := m.store.Update(ctx, id, u)

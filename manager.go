@@ -70,6 +70,9 @@ func New(store Store, opts ...Option) (*Manager, error) {
 			return nil, err
 		}
 	}
+	if err := checkRoles(&cfg); err != nil {
+		return nil, err
+	}
 	switch {
 	case len(cfg.hashers) == 0:
 		return nil, fmt.Errorf("%w: no hash version registered (use WithPepper)", ErrInvalid)

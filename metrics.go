@@ -98,6 +98,8 @@ const (
 	// OutcomeLimiterUnavailable: the rate limiter could not answer and
 	// fails closed (answer 503).
 	OutcomeLimiterUnavailable
+	// OutcomeNotYetValid: the key's NotBefore time has not come yet.
+	OutcomeNotYetValid
 	numOutcomes
 )
 
@@ -105,6 +107,7 @@ var outcomeNames = [numOutcomes]string{
 	"valid", "malformed", "not_found", "mismatch", "revoked", "expired",
 	"grace_ended", "disabled", "store_unavailable", "ip_not_allowed",
 	"insufficient_scope", "rate_limited", "usage_exceeded", "limiter_unavailable",
+	"not_yet_valid",
 }
 
 // String returns the outcome's label, such as "not_found".

@@ -38,6 +38,7 @@ type Authenticator struct {
 	throttle   *FailureThrottle          // WithFailureThrottle (throttle.go)
 	cost       func(*http.Request) int64 // WithCost (middleware_controls.go)
 	scopes     []string                  // set by Protect on its copy
+	hide       bool                      // WithHideCredentials (hide.go)
 }
 
 // MiddlewareOption configures an Authenticator. Options are validated once,
@@ -207,6 +208,9 @@ func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 			}
 			a.onError(w, r, err)
 			return
+		}
+		if a.hide {
+			r = a.withoutCredentials(r)
 		}
 		next.ServeHTTP(w, withKey(r, k))
 	})

@@ -36,6 +36,9 @@ func (a *Authenticator) require(need []string, anyOf bool) func(http.Handler) ht
 				a.debug(r, "apikey: insufficient scope", append(keyAttrs(k),
 					slog.Any("needed", need), slog.Bool("any", anyOf))...)
 				a.refused(r, ErrInsufficientScope)
+				if a.usage != nil {
+					a.usage.Count(k.ID, a.m.Now(), OutcomeInsufficientScope.String(), 1)
+				}
 				a.onError(w, r, &ScopeError{Scopes: slices.Clone(need), Any: anyOf})
 				return
 			}

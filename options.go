@@ -34,6 +34,7 @@ type config struct {
 	limiter         RateLimiter // nil: an in-process MemoryLimiter
 	limiterFailOpen bool
 	creditLease     int64
+	roles           map[string][]string // WithRole (roles.go): name to sorted scopes
 }
 
 func defaultConfig() config {

@@ -66,17 +66,33 @@ type Store interface {
 	// key as stored afterwards, or ErrNotFound.
 	Update(ctx context.Context, id string, u Update) (*Key, error)
 
+	// Delete removes the key id for good and, in the same transaction,
+	// appends a ChangeDeleted feed entry (its ID, lookup value and tenant,
+	// stamped at), so that caches in other processes drop it. It returns
+	// the key as it was stored just before. A missing ID gives ErrNotFound
+	// and appends nothing; afterwards Get and GetByLookup give ErrNotFound
+	// and List no longer shows the key.
+	Delete(ctx context.Context, id string, at time.Time) (*Key, error)
+
 	// UpgradeHash replaces the hash of key id with (version, hash) only if
 	// its current version is still from; otherwise it changes nothing and
 	// returns nil (someone else upgraded it first). at stamps the change-feed
 	// entry. A missing ID gives ErrNotFound.
 	UpgradeHash(ctx context.Context, id, from, version string, hash []byte, at time.Time) error
 
-	// RecordUsage applies a batch of usage records. Each record moves
-	// LastUsedAt (and LastUsedIP, LastUsedClient) forward only: a record
-	// older than or equal to the stored LastUsedAt changes nothing. Records
-	// for missing keys are ignored.
+	// RecordUsage applies a batch of usage records, atomically. Each record
+	// moves LastUsedAt (and LastUsedIP, LastUsedClient) forward only: a
+	// record older than or equal to the stored LastUsedAt (or with a zero
+	// At) changes nothing there. Each record's Counts are added to the
+	// key's per-day counters whatever its At (a count is never lost for
+	// being late). Records for missing keys are ignored, counts included.
 	RecordUsage(ctx context.Context, batch []Usage) error
+
+	// UsageCounts returns the per-day request counts that RecordUsage
+	// added for key id, for days d with from <= d < to (both UTC
+	// midnights), ordered by day then outcome; N is never 0. A key with
+	// no counts (or a missing one) gives an empty result, not an error.
+	UsageCounts(ctx context.Context, id string, from, to time.Time) ([]UsageCount, error)
 
 	// DueForRotation returns up to limit active keys (not revoked, not
 	// replaced) whose NextRotationAt is set and not after now, oldest due
@@ -93,15 +109,42 @@ type Store interface {
 	// left behind.
 	ClaimRotation(ctx context.Context, id string, due, next time.Time) (bool, error)
 
+	// ListUnused returns up to limit keys of every tenant that are not
+	// revoked and whose last use (LastUsedAt, or CreatedAt for a key
+	// never used) is strictly before cutoff, by ID ascending, starting
+	// after the ID after ("" for the first call). It may scan the table:
+	// it is meant for a periodic clean-up job, not for requests.
+	ListUnused(ctx context.Context, cutoff time.Time, after string, limit int) ([]*Key, error)
+
+	// ListExpiring returns up to opts.Limit keys that are not revoked and
+	// not replaced, whose ExpiresAt is set with opts.From <= ExpiresAt <
+	// opts.Before (of opts.Tenant only, when set), ordered by (ExpiresAt,
+	// ID) and starting after the cursor (opts.AfterExpires, opts.AfterID).
+	// Stores index expires_at: the read is a range of that index.
+	ListExpiring(ctx context.Context, opts ExpiringOptions) ([]*Key, error)
+
+	// ClaimNotice records that notice (such as "expiring/168h0m0s/<expiry>")
+	// was sent for key id at at, and reports whether this call recorded it:
+	// of several processes claiming one (id, notice) exactly one gets true,
+	// and a claimed notice stays claimed until ReleaseNotice or Delete. A
+	// missing key gives false and no error.
+	ClaimNotice(ctx context.Context, id, notice string, at time.Time) (bool, error)
+
+	// ReleaseNotice forgets a claimed notice (its delivery failed), so that
+	// a later ClaimNotice can get it again. Releasing an unclaimed notice
+	// does nothing.
+	ReleaseNotice(ctx context.Context, id, notice string) error
+
 	// Purge deletes keys that stopped working (revoked, expired or out of
-	// grace) strictly before cutoff, and change-feed entries older than
+	// grace) strictly before cutoff (with their usage counters and
+	// notices), and change-feed entries older than
 	// cutoff, oldest Seq first (it stops at the first entry that is not
 	// older), and returns how many keys it deleted.
 	Purge(ctx context.Context, cutoff time.Time) (int, error)
 
 	// Changes returns up to limit change-feed entries with Seq > after, in
 	// Seq order. Every Revoke (that changed something), RevokeAll, Rotate,
-	// Update and UpgradeHash appends one entry per affected key in the same
+	// Update, UpgradeHash and Delete appends one entry per affected key in the same
 	// transaction as the change. If entries after `after` were already
 	// purged it returns ErrChangesTrimmed.
 	Changes(ctx context.Context, after int64, limit int) ([]Change, error)
@@ -164,6 +207,10 @@ type ListOptions struct {
 	// Limit is the page size; zero or negative means the store's default
 	// (100), and stores cap it at 1000.
 	Limit int
+	// Owner, when not empty, lists only the tenant's keys whose Owner
+	// equals it (byte for byte), still newest first and filtered by
+	// Filter. Stores index (tenant, owner, id).
+	Owner string
 }
 
 // Page is one page of List results.
@@ -172,6 +219,20 @@ type Page struct {
 	Keys []*Key
 	// Next is the cursor of the next page, or "" on the last page.
 	Next string
+}
+
+// ExpiringOptions narrows Store.ListExpiring.
+type ExpiringOptions struct {
+	// From and Before bound ExpiresAt: From <= ExpiresAt < Before.
+	From, Before time.Time
+	// Tenant, when not empty, lists only that tenant's keys.
+	Tenant string
+	// AfterExpires and AfterID are the cursor: the ExpiresAt and ID of the
+	// last key of the previous page (zero and "" for the first page).
+	AfterExpires time.Time
+	AfterID      string
+	// Limit is the page size; zero or negative means no limit.
+	Limit int
 }
 
 // Rotation describes one atomic rotation for Store.Rotate.
@@ -210,6 +271,13 @@ type Update struct {
 	Credits **Credits
 	// IPAllowlist replaces Key.IPAllowlist.
 	IPAllowlist *[]netip.Prefix
+
+	// Key lifecycle fields (issue 18), grouped for merges. A pointer to
+	// the zero time removes the expiry or the not-before time; a pointer
+	// to "" removes the owner.
+	ExpiresAt *time.Time
+	NotBefore *time.Time
+	Owner     *string
 }
 
 // Usage is one coalesced use of a key, for Store.RecordUsage.
@@ -218,6 +286,9 @@ type Usage struct {
 	At     time.Time
 	IP     string
 	Client string
+	// Counts are requests to add to the key's per-day counters (Day a UTC
+	// midnight, Outcome 1-32 bytes of a-z, 0-9, '_', N positive).
+	Counts []UsageCount
 }
 
 // ChangeKind says what a change-feed entry records.
@@ -229,6 +300,7 @@ const (
 	ChangeRotated     ChangeKind = "rotated"
 	ChangeUpdated     ChangeKind = "updated"
 	ChangeHashUpgrade ChangeKind = "hash_upgraded"
+	ChangeDeleted     ChangeKind = "deleted"
 )
 
 // Change is one change-feed entry: something happened to a key that caches

@@ -69,6 +69,12 @@ type usageShard struct {
 type usageEntry struct {
 	at         time.Time
 	ip, client string
+	// Per-day outcome counts (usage_counts.go): the OutcomeValid requests
+	// of the current day in validDay/validN (no map work per Touch), the
+	// rest in counts.
+	validDay int64 // Unix seconds of the UTC midnight
+	validN   int64
+	counts   map[usageCountKey]int64
 }
 
 // UsageOption configures a UsageTracker.
@@ -162,13 +168,16 @@ func NewUsageTracker(store Store, opts ...UsageOption) (*UsageTracker, error) {
 
 // Touch records a use of key keyID at at from ip by client (either may be
 // empty). It only updates memory: a later at replaces an earlier one with
-// its ip and client, an earlier or equal at changes nothing. For a key that
-// already has a pending use it does not allocate.
+// its ip and client, an earlier or equal at changes nothing. It also counts
+// one "valid" request (OutcomeValid's label) for the key on the UTC day of at (see
+// UsageCounts). For a key that already has a pending use that day it does
+// not allocate.
 func (t *UsageTracker) Touch(keyID string, at time.Time, ip, client string) {
 	if keyID == "" {
 		return
 	}
-	t.merge(keyID, usageEntry{at: at, ip: cleanUsageText(ip, maxUsageIPLen), client: cleanUsageText(client, maxUsageClientLen)})
+	t.merge(keyID, usageEntry{at: at, ip: cleanUsageText(ip, maxUsageIPLen), client: cleanUsageText(client, maxUsageClientLen),
+		validDay: dayStart(at), validN: 1}, usageCountKey{}, 0)
 }
 
 // Bounds on the client-controlled text a usage record carries.
@@ -194,9 +203,11 @@ func cleanUsageText(s string, n int) string {
 	return s
 }
 
-// merge applies e to keyID's pending entry, forward-only, and reports
-// whether it was kept (false: dropped for lack of room).
-func (t *UsageTracker) merge(keyID string, e usageEntry) bool {
+// merge applies e to keyID's pending entry, forward-only, adds its counts
+// (e.validN requests on e.validDay and the map e.counts) and n requests
+// under ck, and reports whether it was kept (false: dropped for lack of
+// room).
+func (t *UsageTracker) merge(keyID string, e usageEntry, ck usageCountKey, n int64) bool {
 	s := &t.shards[shardOf(keyID)]
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -205,10 +216,13 @@ func (t *UsageTracker) merge(keyID string, e usageEntry) bool {
 	// keeps the copy already held, so the steady state does not allocate.
 	if old, ok := s.m[keyID]; ok {
 		if e.at.After(old.at) {
-			e.ip = keepString(old.ip, e.ip)
-			e.client = keepString(old.client, e.client)
-			s.m[keyID] = e
+			old.at = e.at
+			old.ip = keepString(old.ip, e.ip)
+			old.client = keepString(old.client, e.client)
 		}
+		old.addValid(e.validDay, e.validN)
+		old.counts = addCounts(old.counts, ck, n, e.counts)
+		s.m[keyID] = old
 		return true
 	}
 	if t.pending.Add(1) > t.maxPending {
@@ -218,6 +232,7 @@ func (t *UsageTracker) merge(keyID string, e usageEntry) bool {
 		return false
 	}
 	e.ip, e.client = strings.Clone(e.ip), strings.Clone(e.client)
+	e.counts = addCounts(nil, ck, n, e.counts)
 	s.m[strings.Clone(keyID)] = e
 	return true
 }
@@ -255,7 +270,7 @@ func (t *UsageTracker) Flush(ctx context.Context) error {
 			t.failures.Add(1)
 			t.count(ctx, CounterUsageFlushFailures, 1)
 			for _, u := range batch {
-				t.merge(u.KeyID, usageEntry{at: u.At, ip: u.IP, client: u.Client})
+				t.merge(u.KeyID, usageEntry{at: u.At, ip: u.IP, client: u.Client, counts: countMap(u.Counts)}, usageCountKey{}, 0)
 			}
 			t.logger.LogAttrs(ctx, levelWarn, "apikey: usage flush failed; will retry",
 				slog.String("error", err.Error()), slog.Int64("pending", t.pending.Load()))
@@ -276,7 +291,8 @@ func (t *UsageTracker) drain() []Usage {
 		s := &t.shards[i]
 		s.mu.Lock()
 		for id, e := range s.m {
-			out = append(out, Usage{KeyID: id, At: e.at, IP: e.ip, Client: e.client})
+			e.addValid(-1, 0) // fold the current day's valid count into the map
+			out = append(out, Usage{KeyID: id, At: e.at, IP: e.ip, Client: e.client, Counts: countList(e.counts)})
 		}
 		t.pending.Add(-int64(len(s.m)))
 		clear(s.m)

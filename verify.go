@@ -17,7 +17,7 @@ import (
 // same path (one read, one hash comparison) and both give ErrNotFound.
 //
 // Errors: ErrMalformed, ErrNotFound, ErrRevoked, ErrGraceEnded, ErrExpired,
-// ErrStoreUnavailable (answer 503: the key could not be checked). A key
+// ErrNotYetValid (before the key's NotBefore), ErrStoreUnavailable (answer 503: the key could not be checked). A key
 // whose hash version is not current is re-hashed to the current version
 // after a successful verify.
 //
@@ -122,6 +122,9 @@ func (m *Manager) verifySelector(ctx context.Context, token, selector string, r 
 	}
 	if k.Disabled {
 		return nil, now, m.verifyFailed(ctx, r, ErrDisabled, OutcomeDisabled, k)
+	}
+	if k.NotYetValidAt(now) {
+		return nil, now, m.verifyFailed(ctx, r, ErrNotYetValid, OutcomeNotYetValid, k)
 	}
 	if k.HashVersion != m.cfg.current {
 		k = m.rehash(ctx, k, token)

@@ -29,7 +29,9 @@ type Store struct {
 	byTenant map[string][]string // IDs, ascending
 	changes  []apikey.Change
 	seq      int64
-	trimmed  int64 // highest Seq removed from changes
+	trimmed  int64                         // highest Seq removed from changes
+	counts   map[string]map[countKey]int64 // per-day usage counts by key ID (lifecycle.go)
+	notices  map[string]map[string]bool    // claimed notices by key ID (lifecycle.go)
 }
 
 // New returns an empty store.
@@ -179,6 +181,9 @@ func (s *Store) List(ctx context.Context, tenant string, opts apikey.ListOptions
 }
 
 func match(k *apikey.Key, o apikey.ListOptions) bool {
+	if o.Owner != "" && k.Owner != o.Owner {
+		return false
+	}
 	switch o.Filter {
 	case apikey.ListActive:
 		return k.StateAt(o.At) == apikey.StateActive
@@ -288,6 +293,7 @@ func (s *Store) Update(ctx context.Context, id string, u apikey.Update) (*apikey
 		k.Metadata = maps.Clone(*u.Metadata)
 	}
 	updateControls(k, u)
+	applyLifecycle(k, u)
 	s.put(k)
 	s.appendChange(k, apikey.ChangeUpdated, u.At)
 	return out(k), nil
@@ -323,6 +329,9 @@ func (s *Store) RecordUsage(ctx context.Context, batch []apikey.Usage) error {
 	defer s.mu.Unlock()
 	for _, u := range batch {
 		k, ok := s.byID[u.KeyID]
+		if ok {
+			s.addCounts(u.KeyID, u.Counts)
+		}
 		if !ok || !u.At.After(k.LastUsedAt) {
 			continue
 		}
@@ -397,14 +406,11 @@ func (s *Store) Purge(ctx context.Context, cutoff time.Time) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
-	for id, k := range s.byID {
+	for _, k := range s.byID {
 		if deadBefore(k, cutoff) {
-			delete(s.byID, id)
-			delete(s.byLookup, k.Lookup)
-			ids := s.byTenant[k.Tenant]
-			if i, found := slices.BinarySearch(ids, id); found {
-				s.byTenant[k.Tenant] = slices.Delete(ids, i, i+1)
-			}
+			s.remove(k)
+			delete(s.counts, k.ID)
+			delete(s.notices, k.ID)
 			n++
 		}
 	}

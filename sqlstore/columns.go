@@ -110,6 +110,7 @@ func (s *Store) keyArgs(k *apikey.Key) ([]any, error) {
 		s.timeArg(k.RevokedAt), k.ReplacedBy, s.timeArg(k.GraceExpiresAt), int64(k.RotationInterval),
 		s.timeArg(k.NextRotationAt), k.RotationWebhookURL, bytesArg(k.WebhookSecret), meta,
 		k.Disabled, limits, ips, cr.remaining, cr.amount, cr.interval, cr.last,
+		s.timeArg(k.NotBefore), k.Owner,
 	}, nil
 }
 
@@ -130,7 +131,8 @@ func scanKey(r rowScanner) (*apikey.Key, error) {
 		&k.CreatedBy, timeCol{&k.CreatedAt}, timeCol{&k.ExpiresAt}, timeCol{&k.LastUsedAt}, &k.LastUsedIP,
 		&k.LastUsedClient, timeCol{&k.RevokedAt}, &k.ReplacedBy, timeCol{&k.GraceExpiresAt}, &interval,
 		timeCol{&k.NextRotationAt}, &k.RotationWebhookURL, &whSecret, &meta,
-		&k.Disabled, &limits, &ips, &cr.remaining, &cr.amount, &cr.interval, timeCol{&cr.last})
+		&k.Disabled, &limits, &ips, &cr.remaining, &cr.amount, &cr.interval, timeCol{&cr.last},
+		timeCol{&k.NotBefore}, &k.Owner)
 	if err != nil {
 		return nil, err
 	}

@@ -19,6 +19,11 @@ func (s *Store) Purge(ctx context.Context, cutoff time.Time) (int, error) {
 	c := s.timeArg(cutoff)
 	var n int64
 	err := s.inTx(ctx, "purge", func(tx *sql.Tx) error {
+		for _, q := range []string{s.lq.purgeUsage, s.lq.purgeNotices} { // lifecycle tables (003)
+			if _, err := tx.ExecContext(ctx, q, c, c, c); err != nil {
+				return err
+			}
+		}
 		res, err := tx.ExecContext(ctx, s.q.purgeKeys, c, c, c)
 		if err != nil {
 			return err

@@ -130,6 +130,9 @@ func (s *Store) List(ctx context.Context, tenant string, opts apikey.ListOptions
 			query, args = s.q.listAll, []any{tenant, fetch}
 		}
 	}
+	if opts.Owner != "" {
+		query, args = s.ownerList(tenant, opts, filter, fetch)
+	}
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return apikey.Page{}, fmt.Errorf("sqlstore: list %q: %w", tenant, err)

@@ -207,6 +207,9 @@ func (s *Store) Update(ctx context.Context, id string, u apikey.Update) (*apikey
 		if err := s.updateControls(ctx, tx, id, u); err != nil {
 			return err
 		}
+		if err := s.updateLifecycle(ctx, tx, id, u); err != nil {
+			return err
+		}
 		// Inserts nothing for a missing key; readKey then fails and the
 		// transaction rolls back.
 		if err := s.feed(ctx, tx, string(apikey.ChangeUpdated), s.timeArg(u.At), id); err != nil {

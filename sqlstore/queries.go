@@ -5,7 +5,7 @@ package sqlstore
 // PostgreSQL and ? for SQLite and MySQL. Table names use the default prefix
 // "apikey_" and are renamed by WithTable.
 type queries struct {
-	insertKey   string // 30 columns, in keyCols order
+	insertKey   string // 32 columns, in keyCols order
 	getByID     string // id
 	getByLookup string // lookup
 	dupCount    string // id, lookup: rows sharing either (after a failed insert)
@@ -59,7 +59,8 @@ const keyCols = `id, tenant, environment, name, prefix, lookup, hash_version, ha
 	created_at, expires_at, last_used_at, last_used_ip, last_used_client, revoked_at, replaced_by,
 	grace_expires_at, rotation_interval, next_rotation_at, rotation_webhook_url, webhook_secret, metadata,
 	disabled, rate_limits, ip_allowlist, credits_remaining, credits_refill_amount, credits_refill_interval,
-	credits_last_refill`
+	credits_last_refill,
+	not_before, owner`
 
 const (
 	selectKeys = `SELECT ` + keyCols + ` FROM apikey_keys`
@@ -73,7 +74,8 @@ const (
 
 var sqliteQueries = queries{
 	insertKey: `INSERT INTO apikey_keys (` + keyCols + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			?, ?)`,
 	getByID:     selectKeys + ` WHERE id = ?`,
 	getByLookup: selectKeys + ` WHERE lookup = ?`,
 	dupCount:    `SELECT COUNT(*) FROM apikey_keys WHERE id = ? OR lookup = ?`,
@@ -130,7 +132,8 @@ var sqliteQueries = queries{
 
 var postgresQueries = queries{
 	insertKey: `INSERT INTO apikey_keys (` + keyCols + `)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30)`,
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30,
+			$31, $32)`,
 	getByID:     selectKeys + ` WHERE id = $1`,
 	getByLookup: selectKeys + ` WHERE lookup = $1`,
 	dupCount:    `SELECT COUNT(*) FROM apikey_keys WHERE id = $1 OR lookup = $2`,
@@ -198,7 +201,8 @@ var postgresQueries = queries{
 
 var mysqlQueries = queries{
 	insertKey: `INSERT INTO apikey_keys (` + keyCols + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+			?, ?)`,
 	getByID:     selectKeys + ` WHERE id = ?`,
 	getByLookup: selectKeys + ` WHERE lookup = ?`,
 	dupCount:    `SELECT COUNT(*) FROM apikey_keys WHERE id = ? OR lookup = ?`,

@@ -128,7 +128,10 @@ func statements(schema string) []string {
 // meta table), recording the new version after each. It is idempotent, and
 // safe when several processes run it at once: PostgreSQL runs everything in
 // one transaction under an advisory lock, SQLite in one BEGIN IMMEDIATE
-// transaction (set a busy timeout on the connection, see README.md), and
+// transaction (set a busy timeout on the connection, see README.md; a
+// database that answers "busy" before that transaction begins, as a fresh
+// file does while another connection turns on WAL, is retried for up to
+// 10 s), and
 // MySQL under a named lock (GET_LOCK) on one connection; there DDL commits
 // statement by statement, so an upgrade interrupted between its ALTER and
 // the version update must be finished by hand (the file says what it adds).
@@ -146,7 +149,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return s.migrateOn(ctx, tx)
 		})
 	case SQLite:
-		err = s.migrateSQLite(ctx)
+		err = retryBusy(ctx, func() error { return s.migrateSQLite(ctx) })
 	default:
 		err = s.migrateMySQL(ctx)
 	}

@@ -97,6 +97,7 @@ type Store struct {
 	table   string
 	notify  string // pg_notify channel of WithNotify, or ""
 	q       queries
+	lq      lcQueries // lifecycle statements (queries_lifecycle.go)
 
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt // hot-path statements, prepared on first use
@@ -127,6 +128,7 @@ func New(db *sql.DB, d Dialect, opts ...Option) (*Store, error) {
 		table:   cfg.table,
 		notify:  cfg.notify,
 		q:       base.withTable(cfg.table),
+		lq:      dialectLC[d].withTable(cfg.table),
 		stmts:   map[string]*sql.Stmt{},
 	}, nil
 }

@@ -16,11 +16,13 @@ import (
 // prepared once for the batch, and per record a forward-only UPDATE
 // (WHERE last_used_at IS NULL OR last_used_at < ?). Records are applied in
 // key-ID order, so concurrent flushes lock rows in the same order and
-// cannot deadlock each other. Records with a zero time are ignored.
+// cannot deadlock each other. Records with a zero time move nothing. The
+// records' Counts are then added to the usage table in the same
+// transaction (usage_counts.go).
 func (s *Store) RecordUsage(ctx context.Context, batch []apikey.Usage) error {
 	recs := make([]apikey.Usage, 0, len(batch))
 	for _, u := range batch {
-		if !u.At.IsZero() && u.KeyID != "" {
+		if (!u.At.IsZero() || len(u.Counts) > 0) && u.KeyID != "" {
 			recs = append(recs, u)
 		}
 	}
@@ -37,12 +39,15 @@ func (s *Store) RecordUsage(ctx context.Context, batch []apikey.Usage) error {
 		}
 		defer st.Close()
 		for _, u := range recs {
+			if u.At.IsZero() {
+				continue
+			}
 			at := s.timeArg(u.At)
 			if _, err := st.ExecContext(ctx, at, u.IP, u.Client, u.KeyID, at); err != nil {
 				return fmt.Errorf("key %s: %w", u.KeyID, err)
 			}
 		}
-		return nil
+		return s.addUsageCounts(ctx, tx, recs)
 	})
 }
 

@@ -35,11 +35,20 @@ func testContextCancelled(f *fixture) {
 		}},
 		{"Update", func() error { _, err := f.s.Update(ctx, k.ID, apikey.Update{At: base, Name: &name}); return err }},
 		{"UpgradeHash", func() error { return f.s.UpgradeHash(ctx, k.ID, "v1", "v2", randomBytes(32), base) }},
+		{"Delete", func() error { _, err := f.s.Delete(ctx, k.ID, base); return err }},
 		{"RecordUsage", func() error {
 			return f.s.RecordUsage(ctx, []apikey.Usage{{KeyID: k.ID, At: base, IP: "192.0.2.1"}})
 		}},
+		{"UsageCounts", func() error { _, err := f.s.UsageCounts(ctx, k.ID, base, at(24*time.Hour)); return err }},
 		{"DueForRotation", func() error { _, err := f.s.DueForRotation(ctx, at(48*time.Hour), 10); return err }},
 		{"ClaimRotation", func() error { _, err := f.s.ClaimRotation(ctx, k.ID, k.NextRotationAt, at(48*time.Hour)); return err }},
+		{"ListUnused", func() error { _, err := f.s.ListUnused(ctx, at(time.Hour), "", 10); return err }},
+		{"ListExpiring", func() error {
+			_, err := f.s.ListExpiring(ctx, apikey.ExpiringOptions{From: base, Before: at(time.Hour)})
+			return err
+		}},
+		{"ClaimNotice", func() error { _, err := f.s.ClaimNotice(ctx, k.ID, "n", base); return err }},
+		{"ReleaseNotice", func() error { return f.s.ReleaseNotice(ctx, k.ID, "n") }},
 		{"Purge", func() error { _, err := f.s.Purge(ctx, at(1000*time.Hour)); return err }},
 		{"Changes", func() error { _, err := f.s.Changes(ctx, 0, 10); return err }},
 		{"LastChange", func() error { _, err := f.s.LastChange(ctx); return err }},

@@ -358,6 +358,9 @@ func diffKey(want, got *apikey.Key) []string {
 	if !maps.Equal(want.Metadata, got.Metadata) {
 		d = append(d, fmt.Sprintf("Metadata = %q, want %q", got.Metadata, want.Metadata))
 	}
+	// Key lifecycle fields (issue 18).
+	tm("NotBefore", want.NotBefore, got.NotBefore)
+	str("Owner", want.Owner, got.Owner)
 	return append(d, diffControls(want, got)...)
 }
 

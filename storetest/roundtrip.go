@@ -35,6 +35,8 @@ func fullKey(k *apikey.Key) {
 	k.WebhookSecret = randomBytes(60)
 	k.Metadata = map[string]string{"team": "platform", "cost-center": "", "emoji": "🔑"}
 	controlsKey(k)
+	k.NotBefore = at(-24*time.Hour + 5*time.Microsecond)
+	k.Owner = "user_42@idp.example"
 }
 
 // minimalKey leaves every optional field at its zero value.
@@ -74,6 +76,8 @@ func limitsKey(k *apikey.Key) {
 		md[strings.Repeat("k", i+1)] = strings.Repeat("välue ", 40)
 	}
 	k.Metadata = md
+	k.NotBefore = time.Date(1901, 1, 1, 0, 0, 0, 1000, time.UTC)
+	k.Owner = strings.Repeat("ö", 127) + "o " // 256 bytes, trailing space
 }
 
 // roundTrip checks that every field of a key survives Create and comes

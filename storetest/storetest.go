@@ -43,7 +43,7 @@ import (
 //     GraceExpiresAt and ExpiresAt) is strictly before the cutoff.
 //   - Only the calls the contract names write to the change feed, and only
 //     when they change something: Create, RecordUsage, ClaimRotation, Purge,
-//     a repeated Revoke, a stale UpgradeHash and a refused Rotate append
+//     a repeated Revoke, a stale UpgradeHash, a refused Rotate and a Delete of a missing key append
 //     nothing. Seq values must grow but need not be dense; LastChange keeps
 //     its value after Purge trims every entry.
 //   - Key controls (Disabled, RateLimits, Credits, IPAllowlist) round-trip
@@ -96,12 +96,18 @@ func groups() []group {
 		{"Revoke", revokeCases},
 		{"RevokeAll", revokeAllCases},
 		{"Rotate", rotateCases},
-		{"Update", updateCases},
+		{"Update", append(updateCases, lifecycleUpdateCases...)},
+		{"Delete", deleteCases},
+		{"Owner", ownerCases},
 		{"UpgradeHash", upgradeHashCases},
 		{"RecordUsage", usageCases},
+		{"UsageCounts", usageCountCases},
 		{"DueForRotation", dueCases},
 		{"ClaimRotation", claimCases},
 		{"Credits", creditsCases},
+		{"ListUnused", unusedCases},
+		{"ListExpiring", expiringCases},
+		{"Notices", noticeCases},
 		{"Purge", purgeCases},
 		{"Changes", changesCases},
 		{"Context", contextCases},

@@ -37,6 +37,12 @@ type config struct {
 	// Redis is the -redis URL: rate limits in that Redis, shared by every
 	// process given the same one and the same -db; empty: in-process.
 	Redis string
+	// SecretScanKeys is the file of the secret scanner's public keys, in
+	// GitHub's format (-secret-scanning-keys); empty: no endpoint.
+	SecretScanKeys string
+	// SecretScanFlag only flags reported keys instead of revoking them
+	// (-secret-scanning-policy flag).
+	SecretScanFlag bool
 
 	// Test hooks: an already opened store and fixed secrets, used instead
 	// of opening DB and loading the secret.
@@ -55,7 +61,8 @@ type app struct {
 	tracker   *apikey.UsageTracker
 	scheduler *rotation.Scheduler
 	log       *slog.Logger
-	maxKeys   int // active keys per project (-max-keys; 0: no limit)
+	maxKeys   int          // active keys per project (-max-keys; 0: no limit)
+	leaks     http.Handler // secret scanning reports, or nil (handlers_lifecycle.go)
 	// redis is the -redis rate limiter (nil without -redis).
 	redis *kit.RedisLimiter
 
@@ -178,6 +185,9 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err erro
 		return nil, err
 	}
 	a.closers = append(a.closers, func(context.Context) error { a.scheduler.Stop(); return nil })
+	if a.leaks, err = secretScanHandler(cfg, a.m, log); err != nil {
+		return nil, err
+	}
 	a.handler = a.routes(auth, cfg.Dev)
 	return a, nil
 }
@@ -188,10 +198,14 @@ func (a *app) routes(auth *authenticator, dev bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("POST /v1/api-keys", auth.requireManager(a.createKey))
 	mux.Handle("GET /v1/api-keys", auth.requireManager(a.listKeys))
+	mux.Handle("GET /v1/api-keys/expiring", auth.requireManager(a.listExpiring))
 	mux.Handle("DELETE /v1/api-keys/{keyID}", auth.requireManager(a.revokeKey))
 	mux.Handle("POST /v1/api-keys/{keyID}/rotate", auth.requireManager(a.rotateKey))
 	mux.Handle("PATCH /v1/api-keys/{keyID}", auth.requireManager(a.patchKey))
 	mux.Handle("GET /v1/whoami", auth.require(a.whoamiHandler))
+	if a.leaks != nil {
+		mux.Handle("POST /v1/secret-scanning/github", a.leaks)
+	}
 	if dev {
 		mux.HandleFunc("POST /dev/clock", a.devClock)
 		mux.HandleFunc("POST /dev/bootstrap", a.devBootstrap)

@@ -41,10 +41,16 @@ const (
 	RevokeAll      Method = "RevokeAll"
 	Rotate         Method = "Rotate"
 	Update         Method = "Update"
+	Delete         Method = "Delete"
 	UpgradeHash    Method = "UpgradeHash"
 	RecordUsage    Method = "RecordUsage"
+	UsageCounts    Method = "UsageCounts"
 	DueForRotation Method = "DueForRotation"
 	ClaimRotation  Method = "ClaimRotation"
+	ListUnused     Method = "ListUnused"
+	ListExpiring   Method = "ListExpiring"
+	ClaimNotice    Method = "ClaimNotice"
+	ReleaseNotice  Method = "ReleaseNotice"
 	Purge          Method = "Purge"
 	Changes        Method = "Changes"
 	LastChange     Method = "LastChange"
@@ -54,9 +60,9 @@ const (
 
 // Methods lists every Method, in the order of the Store interface.
 var Methods = []Method{
-	Create, Get, GetByLookup, List, Revoke, RevokeAll, Rotate, Update,
-	UpgradeHash, RecordUsage, DueForRotation, ClaimRotation, Purge, Changes, LastChange,
-	TakeCredits, ReturnCredits,
+	Create, Get, GetByLookup, List, Revoke, RevokeAll, Rotate, Update, Delete,
+	UpgradeHash, RecordUsage, UsageCounts, DueForRotation, ClaimRotation, ListUnused, ListExpiring, ClaimNotice, ReleaseNotice,
+	Purge, Changes, LastChange, TakeCredits, ReturnCredits,
 }
 
 // kind is what a fault does.
