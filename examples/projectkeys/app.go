@@ -34,6 +34,9 @@ type config struct {
 	AdminToken string
 	// RotationCheck is how often due keys are rotated (-rotation-check).
 	RotationCheck time.Duration
+	// Redis is the -redis URL: rate limits in that Redis, shared by every
+	// process given the same one and the same -db; empty: in-process.
+	Redis string
 	// SecretScanKeys is the file of the secret scanner's public keys, in
 	// GitHub's format (-secret-scanning-keys); empty: no endpoint.
 	SecretScanKeys string
@@ -60,6 +63,8 @@ type app struct {
 	log       *slog.Logger
 	maxKeys   int          // active keys per project (-max-keys; 0: no limit)
 	leaks     http.Handler // secret scanning reports, or nil (handlers_lifecycle.go)
+	// redis is the -redis rate limiter (nil without -redis).
+	redis *kit.RedisLimiter
 
 	closeOnce sync.Once
 	closeErr  error
@@ -111,6 +116,12 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err erro
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Redis != "" {
+		if a.redis, err = kit.OpenRedisLimiter(ctx, cfg.Redis, "projectkeys", cfg.DB, log); err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, a.redis.Close)
+	}
 	hooks, err := rotation.NewWebhooks(secrets.WebhookKey, rotation.WebhookPolicy{AllowLoopback: cfg.Dev})
 	if err != nil {
 		return nil, err
@@ -124,6 +135,9 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger) (_ *app, err erro
 		apikey.WithLogger(log),
 		apikey.WithScopeCatalog(catalogue...),
 		apikey.WithGrace(defaultGrace, maxGrace),
+	}
+	if a.redis != nil { // -redis; else the Manager's in-process MemoryLimiter
+		opts = append(opts, apikey.WithRateLimiter(a.redis.Limiter))
 	}
 	// Verification cache on SQL stores, kept in step with other processes
 	// by the change-feed follower.

@@ -21,6 +21,7 @@ func main() {
 	kc := kit.RegisterFlags(fs, "projectkeys")
 	adminToken := fs.String("admin-token", "", "operator bearer token (default $ADMIN_TOKEN; under -dev a random one is generated when neither is set)")
 	rotationCheck := fs.Duration("rotation-check", rotation.DefaultCheckInterval, "how often keys due for scheduled rotation are rotated")
+	redisURL := fs.String("redis", "", "redis://HOST:PORT/DB: rate limits shared with every process given the same Redis and -db (default: in-process)")
 	scanKeys := fs.String("secret-scanning-keys", "", "file of the secret scanner's public keys (GitHub's /meta/public_keys/secret_scanning JSON); mounts POST /v1/secret-scanning/github")
 	scanPolicy := fs.String("secret-scanning-policy", "revoke", "what a leak report does to the key: revoke or flag")
 	_ = fs.Parse(os.Args[1:])
@@ -31,7 +32,7 @@ func main() {
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	cfg := config{Config: *kc, AdminToken: *adminToken, RotationCheck: *rotationCheck,
-		SecretScanKeys: *scanKeys, SecretScanFlag: *scanPolicy == "flag"}
+		SecretScanKeys: *scanKeys, SecretScanFlag: *scanPolicy == "flag", Redis: *redisURL}
 	if cfg.AdminToken == "" {
 		cfg.AdminToken = os.Getenv("ADMIN_TOKEN")
 	}
