@@ -25,7 +25,7 @@ func TestMiddlewareControls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := auth.Protect("a:read")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
+	h := auth.Require("a:read")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
 	plain := auth.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
 	do := func(h http.Handler, tok, remote, xff string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest("GET", "/", nil)

@@ -67,15 +67,15 @@ func ExampleManager_Disable() {
 	// true
 }
 
-// Protect checks the scopes before spending the rate limit; over the limit
+// Require checks the scopes before spending the rate limit; over the limit
 // the answer is 429 with Retry-After and the RateLimit headers.
-func ExampleAuthenticator_Protect() {
+func ExampleAuthenticator_Require_controls() {
 	ctx := context.Background()
 	m, _ := apikey.New(memstore.New(), apikey.WithPepper("v1", examplePepper))
 	is, _ := m.Create(ctx, apikey.CreateParams{Tenant: "acme", Scopes: []string{"jobs:read"},
 		RateLimits: []apikey.RateLimit{{Name: "per_minute", Limit: 1, Window: time.Minute}}})
 	auth, _ := apikey.NewAuthenticator(m)
-	h := auth.Protect("jobs:read")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := auth.Require("jobs:read")(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintln(w, "jobs")
 	}))
 	for range 2 {

@@ -36,7 +36,7 @@ type Authenticator struct {
 	clientName func(*http.Request) string
 	throttle   *FailureThrottle          // WithFailureThrottle (throttle.go)
 	cost       func(*http.Request) int64 // WithCost (middleware_controls.go)
-	scopes     []string                  // set by Protect on its copy
+	scopes     []string                  // set by Scoped on its copy
 	hide       bool                      // WithHideCredentials (hide.go)
 }
 
@@ -192,7 +192,7 @@ func WithClientName(f func(*http.Request) string) MiddlewareOption {
 // failure is refused (503), never passed on. The key's controls are
 // enforced after its state (see Manager.VerifyRequest): the IP allowlist
 // against ClientIP (403), then the rate limits and credits with the cost of
-// WithCost (429). Use Scoped or Protect so that scopes are checked before
+// WithCost (429). Use Require or Scoped so that scopes are checked before
 // anything is spent.
 func (a *Authenticator) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

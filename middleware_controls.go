@@ -25,16 +25,6 @@ func WithCost(f func(*http.Request) int64) MiddlewareOption {
 	}
 }
 
-// Protect returns middleware that authenticates like Middleware and checks
-// that the key grants every one of scopes before the rate limits and
-// credits are spent: a request refused for its scopes spends nothing (the
-// order of SPEC D1). Use it instead of Middleware followed by RequireAll on
-// routes of keys with rate limits or credits. It is
-// a.Scoped(scopes...).Middleware.
-func (a *Authenticator) Protect(scopes ...string) func(http.Handler) http.Handler {
-	return a.Scoped(scopes...).Middleware
-}
-
 // Scoped returns a copy of a whose Authenticate and Middleware also require
 // every one of scopes, checked after the IP allowlist and before the rate
 // limits and credits (a *ScopeError, 403). A request without credentials

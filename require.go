@@ -19,7 +19,7 @@ import (
 //
 // A request without credentials is refused with ErrNoCredentials (401)
 // even with WithOptional. Every refusal goes through the configured error
-// answer, like Middleware's. It is Protect, also for no scopes.
+// answer, like Middleware's.
 func (a *Authenticator) Require(scopes ...string) func(http.Handler) http.Handler {
 	s := a.Scoped(scopes...)
 	if s.optional { // no scopes: Scoped returned a itself
