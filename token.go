@@ -6,6 +6,8 @@ import (
 	"io"
 	"regexp"
 	"strings"
+
+	"github.com/apikit/apikey/internal/bearer"
 )
 
 // Token layout. A token is <prefix>_<env>_<body>, where body is
@@ -30,7 +32,7 @@ const (
 	// displayBodyLen is how many body characters a display prefix shows.
 	displayBodyLen = 4
 	// maxTokenLen bounds what a parser will look at at all.
-	maxTokenLen = 256
+	maxTokenLen = bearer.MaxTokenLen
 	// maxNameLen bounds the prefix and environment names.
 	maxNameLen = 16
 )

@@ -3,14 +3,14 @@ package grpcauth
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/apikit/apikey"
+	"github.com/apikit/apikey/internal/bearer"
 	"google.golang.org/grpc/metadata"
 )
 
 // maxTokenLen bounds a presented token, as the HTTP middleware does.
-const maxTokenLen = 256
+const maxTokenLen = bearer.MaxTokenLen
 
 // Errors for credentials that are present but cannot be a token. They wrap
 // apikey.ErrMalformed and are answered like any bad token.
@@ -63,58 +63,32 @@ func (a *Authenticator) credentials(ctx context.Context) (string, error) {
 	return tok, nil
 }
 
-// parseBearer parses an authorization value. bearer is false (and err nil)
-// when the scheme is not Bearer.
-func parseBearer(v string) (token string, bearer bool, err error) {
-	const scheme = "Bearer"
-	if len(v) < len(scheme) || !strings.EqualFold(v[:len(scheme)], scheme) {
-		return "", false, nil
+// parseBearer parses an authorization value by the HTTP middleware's
+// rules (package internal/bearer): bearer is false (and err nil) when the
+// scheme is not Bearer; the token is checked.
+func parseBearer(v string) (token string, isBearer bool, err error) {
+	t, isBearer, p := bearer.Parse(v)
+	if p == bearer.OK && isBearer {
+		p = bearer.Check(t)
 	}
-	if len(v) > len(scheme) && isTchar(v[len(scheme)]) {
-		return "", false, nil // a longer scheme name, such as "Bearerish"
+	if err := problemErr(p); err != nil {
+		return "", isBearer, err
 	}
-	rest := v[len(scheme):]
-	if rest == "" || rest == " " {
-		return "", true, errEmptyToken
-	}
-	if rest[0] != ' ' {
-		return "", true, errTokenChars
-	}
-	if err := checkToken(rest[1:]); err != nil {
-		return "", true, err
-	}
-	return rest[1:], true, nil
+	return t, isBearer, nil
 }
 
 // checkToken checks RFC 6750's b64token syntax and the length bound.
-func checkToken(t string) error {
-	switch {
-	case t == "":
+func checkToken(t string) error { return problemErr(bearer.Check(t)) }
+
+// problemErr maps a bearer.Problem to its error (nil for bearer.OK).
+func problemErr(p bearer.Problem) error {
+	switch p {
+	case bearer.Empty:
 		return errEmptyToken
-	case len(t) > maxTokenLen:
+	case bearer.TooLong:
 		return errLongToken
-	}
-	i := 0
-	for ; i < len(t); i++ {
-		c := t[i]
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' ||
-			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/') {
-			break
-		}
-	}
-	if i == 0 {
+	case bearer.BadChars:
 		return errTokenChars
 	}
-	for ; i < len(t); i++ {
-		if t[i] != '=' {
-			return errTokenChars
-		}
-	}
 	return nil
-}
-
-// isTchar reports whether c may appear in an HTTP token (RFC 9110 5.6.2).
-func isTchar(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' ||
-		strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
