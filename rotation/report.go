@@ -40,6 +40,10 @@ type Result struct {
 type Report struct {
 	// Results has one entry per due key the check found, oldest due first.
 	Results []Result
+	// Unused are the keys the unused-key clean-up revoked (or, in a dry
+	// run, found), with WithUnusedCleanup; UnusedErr is why it failed.
+	Unused    []*apikey.Key
+	UnusedErr error
 }
 
 // Count returns how many results have status st.

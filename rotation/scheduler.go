@@ -47,6 +47,10 @@ type Scheduler struct {
 	timeout  time.Duration
 	batch    int
 	deliver  Delivery
+	// unusedAfter, when positive, makes every check also clean up keys
+	// unused for that long (WithUnusedCleanup); unusedDry only lists them.
+	unusedAfter time.Duration
+	unusedDry   bool
 	// webhookOnly is set for the default delivery: keys without a webhook
 	// URL cannot be delivered and are taken off the schedule.
 	webhookOnly bool
@@ -229,6 +233,9 @@ func (s *Scheduler) RunOnce(ctx context.Context) (Report, error) {
 		res := s.rotateOne(ctx, k)
 		s.count(ctx, res.Status)
 		rep.Results = append(rep.Results, res)
+	}
+	if s.unusedAfter > 0 && ctx.Err() == nil {
+		rep.Unused, rep.UnusedErr = s.cleanUnused(ctx)
 	}
 	return rep, nil
 }
