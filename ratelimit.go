@@ -25,9 +25,13 @@ var (
 	ErrLimiterUnavailable = errors.New("apikey: rate limiter unavailable")
 )
 
-// RateLimit is one named limit of a key: at most Limit units of cost in any
-// Window. A request spends 1 (or the cost the application passes) from every
-// limit of its key.
+// RateLimit is one named limit of a key: Limit units of cost per Window,
+// with bursts of up to Limit. The limiters (MemoryLimiter, redislimit) use
+// GCRA: a full budget of Limit can be spent at once, and it refills at a
+// steady Limit per Window (one unit every Window/Limit), so a sliding window
+// of length Window can see up to 2*Limit-1 admitted when a burst is followed
+// by the refill. A request spends 1 (or the cost the application passes)
+// from every limit of its key.
 type RateLimit struct {
 	// Name identifies the limit within the key (such as "per_second").
 	Name string `json:"name"`
