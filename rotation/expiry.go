@@ -1,14 +1,10 @@
 package rotation
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/apikit/apikey"
@@ -63,26 +59,6 @@ func ExpiryWebhook(m *apikey.Manager, c *http.Client) func(context.Context, apik
 		if err != nil {
 			return err
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, k.RotationWebhookURL, bytes.NewReader(body))
-		if err != nil {
-			return errors.New("apikey: building expiry webhook request failed")
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("User-Agent", "apikey-expiry/1")
-		req.Header.Set(SignatureHeader, SignWebhook(secret, body))
-		resp, err := c.Do(req)
-		if err != nil {
-			var ue *url.Error
-			if errors.As(err, &ue) {
-				err = ue.Err // drop the URL
-			}
-			return fmt.Errorf("apikey: expiry webhook delivery: %w", err)
-		}
-		defer resp.Body.Close()
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxWebhookBody))
-		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			return fmt.Errorf("apikey: expiry webhook answered %d", resp.StatusCode)
-		}
-		return nil
+		return postSigned(ctx, c, k.RotationWebhookURL, "expiry", secret, body)
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
+	neturl "net/url"
 	"strings"
 	"time"
 
@@ -226,26 +226,35 @@ func HTTPDelivery(c *http.Client) Delivery {
 		if err != nil {
 			return fmt.Errorf("apikey: encoding webhook: %w", err)
 		}
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.URL, bytes.NewReader(body))
-		if err != nil {
-			return errors.New("apikey: building webhook request failed")
-		}
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("User-Agent", "apikey-rotation/1")
-		req.Header.Set(SignatureHeader, SignWebhook(secret, body))
-		resp, err := c.Do(req)
-		if err != nil {
-			var ue *url.Error
-			if errors.As(err, &ue) {
-				err = ue.Err // drop the URL
-			}
-			return fmt.Errorf("apikey: webhook delivery: %w", err)
-		}
-		defer resp.Body.Close()
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxWebhookBody))
-		if resp.StatusCode < 200 || resp.StatusCode > 299 {
-			return fmt.Errorf("apikey: webhook answered %d", resp.StatusCode)
-		}
-		return nil
+		return postSigned(ctx, c, e.URL, "rotation", secret, body)
 	}
+}
+
+// postSigned POSTs body to url with the webhook's headers and its
+// X-Signature under secret, and succeeds only on a 2xx answer. kind names
+// the webhook in errors and the User-Agent ("rotation", "expiry"). At most
+// maxWebhookBody bytes of the answer are read. Errors never hold the URL
+// (it may carry credentials).
+func postSigned(ctx context.Context, c *http.Client, url string, kind string, secret apikey.Secret, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("apikey: building %s webhook request failed", kind)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "apikey-"+kind+"/1")
+	req.Header.Set(SignatureHeader, SignWebhook(secret, body))
+	resp, err := c.Do(req)
+	if err != nil {
+		var ue *neturl.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // drop the URL
+		}
+		return fmt.Errorf("apikey: %s webhook delivery: %w", kind, err)
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxWebhookBody))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("apikey: %s webhook answered %d", kind, resp.StatusCode)
+	}
+	return nil
 }
