@@ -43,6 +43,8 @@ type Manager struct {
 	readLookup func(ctx context.Context, lookup string) (*Key, error)
 	// tracer traces store reads of Verify, nil unless the Metrics is one.
 	tracer StoreReadTracer
+	// timeOneIn: time 1 verify in timeOneIn (0: none), from TimingSampler.
+	timeOneIn uint32
 	// failLog samples the INFO lines of failed verifications (faillog.go).
 	failLog failureLog
 
@@ -121,6 +123,10 @@ func New(store Store, opts ...Option) (*Manager, error) {
 		m.readLookup = s.GetByLookupShared
 	}
 	m.tracer, _ = cfg.metrics.(StoreReadTracer)
+	m.timeOneIn = 1
+	if s, ok := cfg.metrics.(TimingSampler); ok {
+		m.timeOneIn = s.TimeOneIn()
+	}
 	m.failLog.interval = cfg.failLog
 	return m, nil
 }

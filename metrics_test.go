@@ -12,6 +12,7 @@ import (
 
 	"github.com/apikit/apikey"
 	"github.com/apikit/apikey/follow"
+	"github.com/apikit/apikey/memstore"
 	"github.com/apikit/apikey/rotation"
 )
 
@@ -139,8 +140,8 @@ func TestMetricsVerifyOutcomes(t *testing.T) {
 			if got.Outcome != s.want || got.Cache != s.cache {
 				t.Errorf("cache=%v %s: outcome %v cache %v, want %v %v", cached, s.name, got.Outcome, got.Cache, s.want, s.cache)
 			}
-			if got.Duration < 0 {
-				t.Errorf("%s: negative duration %v", s.name, got.Duration)
+			if got.Duration < 0 || !got.Timed {
+				t.Errorf("%s: duration %v timed %v, want a timed one", s.name, got.Duration, got.Timed)
 			}
 		}
 		mx.mu.Lock()
@@ -367,3 +368,51 @@ func (a *atomicMetrics) Verified(_ context.Context, r apikey.VerifyReport) {
 	a.outcomes[r.Outcome%16].Add(1)
 }
 func (a *atomicMetrics) Count(_ context.Context, _ apikey.Counter, n int64) { a.counts.Add(n) }
+
+// sampledMetrics is a recMetrics that times 1 verify in oneIn.
+type sampledMetrics struct {
+	*recMetrics
+	oneIn uint32
+}
+
+func (s sampledMetrics) TimeOneIn() uint32 { return s.oneIn }
+
+// TestTimingSampler: a Metrics that samples timing gets every verify
+// reported and a random 1 in n of them timed; 0 times none.
+func TestTimingSampler(t *testing.T) {
+	ctx := context.Background()
+	const verifies = 2000
+	for _, c := range []struct {
+		oneIn    uint32
+		min, max int // timed reports
+	}{
+		{0, 0, 0},
+		{1, verifies, verifies},
+		{4, 400, 600}, // Binomial(2000, 1/4): mean 500, standard deviation 19
+	} {
+		mx := sampledMetrics{newRecMetrics(), c.oneIn}
+		m, err := apikey.New(memstore.New(), apikey.WithPepper("v1", pepperV1), apikey.WithPrefix("pgk"),
+			apikey.WithCache(apikey.CacheOptions{}), apikey.WithMetrics(mx))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok := createKey(t, m, "acme").Token.Reveal()
+		for range verifies {
+			if _, err := m.Verify(ctx, tok); err != nil {
+				t.Fatal(err)
+			}
+		}
+		timed := 0
+		for _, r := range mx.verifies {
+			if r.Timed {
+				timed++
+			} else if r.Duration != 0 {
+				t.Errorf("1 in %d: an untimed report has duration %v", c.oneIn, r.Duration)
+			}
+		}
+		if len(mx.verifies) != verifies || timed < c.min || timed > c.max {
+			t.Errorf("1 in %d: %d reports, %d timed; want %d reports, %d to %d timed",
+				c.oneIn, len(mx.verifies), timed, verifies, c.min, c.max)
+		}
+	}
+}

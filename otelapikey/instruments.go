@@ -91,14 +91,21 @@ func (m *Metrics) gauges(meter metric.Meter) error {
 	known := metric.WithAttributeSet(attribute.NewSet(KeyCacheEntry.String("known")))
 	negative := metric.WithAttributeSet(attribute.NewSet(KeyCacheEntry.String("negative")))
 	_, err := meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
-		for i := range m.outcomeN {
-			if n := m.outcomeN[i].Load(); n > 0 {
+		var byCache [3]int64
+		for i := range m.verifyN {
+			var n int64
+			for c := range m.verifyN[i] {
+				v := m.verifyN[i][c].Load()
+				n += v
+				byCache[c] += v
+			}
+			if n > 0 {
 				o.ObserveInt64(outcomes, n, m.byOutcome[i].obs...)
 			}
 		}
 		for _, c := range []apikey.CacheResult{apikey.CacheHit, apikey.CacheMiss} {
-			if n := m.cacheN[c].Load(); n > 0 {
-				o.ObserveInt64(lookups, n, m.byCache[c].obs...)
+			if byCache[c] > 0 {
+				o.ObserveInt64(lookups, byCache[c], m.byCache[c].obs...)
 			}
 		}
 		m.mu.Lock()

@@ -53,6 +53,21 @@ type config struct {
 	mp         metric.MeterProvider
 	tp         trace.TracerProvider
 	noDuration bool
+	oneIn      uint32
+}
+
+// DefaultDurationSampling is how many verifications there are, on
+// average, for each one recorded in apikey.verify.duration (see
+// WithDurationSampling).
+const DefaultDurationSampling = 32
+
+// WithDurationSampling records the duration of a uniform random sample of
+// 1 verification in n in the apikey.verify.duration histogram (default
+// DefaultDurationSampling; 1 records every one). The verifications outside
+// the sample are not timed at all (apikey.TimingSampler), so their cost
+// is the outcome count alone. New refuses n = 0.
+func WithDurationSampling(n uint32) Option {
+	return func(c *config) { c.oneIn = n }
 }
 
 // WithMeterProvider sets the meter provider (default: the global one).
@@ -65,10 +80,9 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 	return func(c *config) { c.tp = tp }
 }
 
-// WithoutVerifyDuration leaves out the apikey.verify.duration histogram.
-// Recording into an OpenTelemetry SDK histogram costs about as much as half
-// a cached verify (see BENCHMARKS.md); without it, a verify's report is a
-// few atomic additions, and outcomes are still counted.
+// WithoutVerifyDuration leaves out the apikey.verify.duration histogram:
+// no verify is timed, a verify's report is a few atomic additions, and
+// outcomes are still counted.
 func WithoutVerifyDuration() Option {
 	return func(c *config) { c.noDuration = true }
 }
@@ -78,13 +92,14 @@ func WithoutVerifyDuration() Option {
 // concurrent use.
 type Metrics struct {
 	tracer trace.Tracer
+	oneIn  uint32 // TimeOneIn: 0 (time none) without the duration histogram
 
 	duration metric.Float64Histogram
-	// The counts by outcome and by cache result are kept here, lock-free,
-	// and reported by observable counters at collection: an atomic add
-	// costs a few nanoseconds where an SDK counter's Add costs a hundred.
-	outcomeN [outcomeSlots]paddedCount
-	cacheN   [3]paddedCount
+	// The verifications, by outcome and cache result, are counted here,
+	// lock-free, and reported by observable counters at collection (by
+	// outcome, and the cache lookups by result): one atomic add costs a few
+	// nanoseconds where an SDK counter's Add costs a hundred.
+	verifyN [outcomeSlots][3]paddedCount
 
 	byOutcome [outcomeSlots]labelled // by apikey.Outcome
 	byCache   [3]labelled            // by apikey.CacheResult
@@ -130,6 +145,7 @@ type followed struct {
 var (
 	_ apikey.Metrics         = (*Metrics)(nil)
 	_ apikey.StoreReadTracer = (*Metrics)(nil)
+	_ apikey.TimingSampler   = (*Metrics)(nil)
 )
 
 func label(kvs ...attribute.KeyValue) labelled {
@@ -137,12 +153,15 @@ func label(kvs ...attribute.KeyValue) labelled {
 	return labelled{add: []metric.AddOption{o}, rec: []metric.RecordOption{o}, obs: []metric.ObserveOption{o}}
 }
 
-// New creates the instruments. It fails only if the meter provider refuses
-// an instrument.
+// New creates the instruments. It fails if an option is invalid or the
+// meter provider refuses an instrument.
 func New(opts ...Option) (*Metrics, error) {
-	var c config
+	c := config{oneIn: DefaultDurationSampling}
 	for _, o := range opts {
 		o(&c)
+	}
+	if c.oneIn == 0 {
+		return nil, errors.New("otelapikey: WithDurationSampling(0): want 1 (every verification) or more")
 	}
 	if c.mp == nil {
 		c.mp = otel.GetMeterProvider()
@@ -163,7 +182,7 @@ func New(opts ...Option) (*Metrics, error) {
 			metric.WithDescription("Duration of API key verifications."),
 			metric.WithExplicitBucketBoundaries(verifyBuckets...))
 		check(err)
-		m.duration = d
+		m.duration, m.oneIn = d, c.oneIn
 	}
 	for i := range m.byOutcome { // including values apikey may add later
 		m.byOutcome[i] = label(KeyOutcome.String(apikey.Outcome(i).String()))
@@ -178,17 +197,19 @@ func New(opts ...Option) (*Metrics, error) {
 	return m, nil
 }
 
-// Verified records one verification: its duration and outcome, and the
-// cache lookup if the cache was used. It does not allocate.
+// TimeOneIn implements apikey.TimingSampler: the Manager times 1 verify in
+// WithDurationSampling's n, and none without the duration histogram.
+func (m *Metrics) TimeOneIn() uint32 {
+	return m.oneIn
+}
+
+// Verified records one verification: its outcome, the cache lookup if the
+// cache was used, and its duration if it was timed. It does not allocate.
 func (m *Metrics) Verified(ctx context.Context, r apikey.VerifyReport) {
-	l := &m.byOutcome[r.Outcome%outcomeSlots]
-	if m.duration != nil {
-		m.duration.Record(ctx, r.Duration.Seconds(), l.rec...)
+	if r.Timed && m.duration != nil {
+		m.duration.Record(ctx, r.Duration.Seconds(), m.byOutcome[r.Outcome%outcomeSlots].rec...)
 	}
-	m.outcomeN[r.Outcome%outcomeSlots].Add(1)
-	if r.Cache == apikey.CacheHit || r.Cache == apikey.CacheMiss {
-		m.cacheN[r.Cache].Add(1)
-	}
+	m.verifyN[r.Outcome%outcomeSlots][r.Cache%3].Add(1)
 }
 
 // Count adds n to the instrument of c (see the package doc).

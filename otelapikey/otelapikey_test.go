@@ -56,14 +56,17 @@ func (s *flakyStore) RecordUsage(ctx context.Context, b []apikey.Usage) error {
 	return s.Store.RecordUsage(ctx, b)
 }
 
-func newRig(t *testing.T) *rig {
+// newRig makes a Manager (cached, manual clock) reporting to otelapikey
+// with opts, on an SDK meter provider read by hand.
+func newRig(t *testing.T, opts ...otelapikey.Option) *rig {
 	t.Helper()
 	r := &rig{store: &flakyStore{Store: memstore.New()}, clock: apikey.NewManualClock(t0),
 		reader: sdkmetric.NewManualReader(), spans: tracetest.NewSpanRecorder()}
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(r.reader))
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(r.spans))
 	t.Cleanup(func() { _ = mp.Shutdown(context.Background()); _ = tp.Shutdown(context.Background()) })
-	mx, err := otelapikey.New(otelapikey.WithMeterProvider(mp), otelapikey.WithTracerProvider(tp))
+	mx, err := otelapikey.New(append([]otelapikey.Option{otelapikey.WithMeterProvider(mp),
+		otelapikey.WithTracerProvider(tp)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +143,7 @@ func (r *rig) collect(t *testing.T) map[string]map[string]point {
 
 func TestVerifyMetricsAndSpans(t *testing.T) {
 	ctx := context.Background()
-	r := newRig(t)
+	r := newRig(t, otelapikey.WithDurationSampling(1))
 	good := r.create(t)
 	revoked := r.create(t)
 	if _, err := r.m.Revoke(ctx, "acme", revoked.Key.ID); err != nil {
@@ -337,5 +340,45 @@ func TestCountMapsEveryCounter(t *testing.T) {
 	}
 	if _, ok := got["apikey.events"]; ok {
 		t.Errorf("some counters fell through to apikey.events: %v", got["apikey.events"])
+	}
+}
+
+// TestDurationSampling: by default 1 verification in 32 is timed into the
+// histogram (a uniform random sample), every one is counted; sampling 1
+// times all, WithoutVerifyDuration none, and 0 is refused.
+func TestDurationSampling(t *testing.T) {
+	ctx := context.Background()
+	const verifies = 3200
+	for _, c := range []struct {
+		name     string
+		opts     []otelapikey.Option
+		min, max float64 // histogram count
+	}{
+		// Binomial(3200, 1/32): mean 100, standard deviation 9.8.
+		{"default", nil, 50, 150},
+		{"every", []otelapikey.Option{otelapikey.WithDurationSampling(1)}, verifies, verifies},
+		{"one in 4", []otelapikey.Option{otelapikey.WithDurationSampling(4)}, 700, 900},
+		{"none", []otelapikey.Option{otelapikey.WithoutVerifyDuration()}, 0, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r := newRig(t, c.opts...)
+			tok := r.create(t).Token.Reveal()
+			for range verifies {
+				if _, err := r.m.Verify(ctx, tok); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := r.collect(t)
+			if n := got["apikey.verify.outcomes"]["valid"].value; n != verifies {
+				t.Errorf("outcomes{valid} = %v, want %d", n, verifies)
+			}
+			n := got["apikey.verify.duration"]["valid"].value
+			if n < c.min || n > c.max {
+				t.Errorf("duration count = %v, want %v to %v", n, c.min, c.max)
+			}
+		})
+	}
+	if _, err := otelapikey.New(otelapikey.WithDurationSampling(0)); err == nil {
+		t.Error("New accepted WithDurationSampling(0)")
 	}
 }
