@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -23,11 +25,69 @@ type creditLeases struct {
 }
 
 type lease struct {
+	// local is the credits held and not spent. Spending takes them with a
+	// compare-and-swap, without the mutex, while the lease is current;
+	// everything else (a new lease, a refill, handing back) holds mu.
+	local atomic.Int64
+	// periodNs and expiresNs mirror period and expires for the lock-free
+	// check (noPeriod / 0 for the zero time).
+	periodNs  atomic.Int64
+	expiresNs atomic.Int64
+
 	mu      sync.Mutex
-	local   int64     // credits held, not spent
-	period  time.Time // the store's credit period they belong to
+	period  time.Time // the store's credit period the local credits belong to
 	expires time.Time // next refill: local credits are void from then
 	size    int64     // credits to ask for next time
+}
+
+// noPeriod is periodNs before any lease: every refill is after it.
+const noPeriod = math.MinInt64
+
+// setPeriod records the period and expiry of a new lease (mu held).
+func (l *lease) setPeriod(period, expires time.Time) {
+	l.period, l.expires = period, expires
+	pn, en := int64(noPeriod), int64(0)
+	if !period.IsZero() {
+		pn = period.UnixNano()
+	}
+	if !expires.IsZero() {
+		en = expires.UnixNano()
+	}
+	l.periodNs.Store(pn)
+	l.expiresNs.Store(en)
+}
+
+// take spends cost from the local credits if they hold that many.
+func (l *lease) take(cost int64) bool {
+	for {
+		v := l.local.Load()
+		if v < cost {
+			return false
+		}
+		if l.local.CompareAndSwap(v, v-cost) {
+			return true
+		}
+	}
+}
+
+// current reports, without the mutex, whether the local credits still
+// belong to k's current period at now (zero: not read yet; the clock is
+// read only when the lease has an expiry). It returns the reading.
+func (l *lease) current(m *Manager, k *Key, now time.Time) (time.Time, bool) {
+	if exp := l.expiresNs.Load(); exp != 0 {
+		if now.IsZero() {
+			now = m.cfg.clock.Now()
+		}
+		if now.UnixNano() >= exp {
+			return now, false
+		}
+	}
+	if lr := k.Credits.LastRefill; !lr.IsZero() {
+		if pn := l.periodNs.Load(); pn == noPeriod || lr.UnixNano() > pn {
+			return now, false
+		}
+	}
+	return now, true
 }
 
 // leaseSize is what to ask for when the store has left credits: an eighth
@@ -45,9 +105,22 @@ func (c *creditLeases) leaseSize(left int64) int64 {
 func (c *creditLeases) spend(ctx context.Context, m *Manager, k *Key, cost int64, now time.Time) error {
 	v, ok := c.leases.Load(k.ID)
 	if !ok {
-		v, _ = c.leases.LoadOrStore(k.ID, &lease{size: c.leaseSize(k.Credits.Remaining)})
+		l := &lease{size: c.leaseSize(k.Credits.Remaining)}
+		l.periodNs.Store(noPeriod)
+		v, _ = c.leases.LoadOrStore(k.ID, l)
 	}
 	l := v.(*lease)
+	now, ok = l.current(m, k, now)
+	if ok && l.take(cost) { // the common case: no lock, no store
+		return nil
+	}
+	return c.spendSlow(ctx, m, k, l, cost, now)
+}
+
+// spendSlow is spend when the local credits are void or short: under the
+// lease's mutex it voids credits of an ended period, takes a new lease
+// from the store when needed, and hands a short one back at once.
+func (c *creditLeases) spendSlow(ctx context.Context, m *Manager, k *Key, l *lease, cost int64, now time.Time) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.expires.IsZero() && now.IsZero() {
@@ -56,16 +129,15 @@ func (c *creditLeases) spend(ctx context.Context, m *Manager, k *Key, cost int64
 	if !l.expires.IsZero() && !now.Before(l.expires) || k.Credits.LastRefill.After(l.period) {
 		// A refill happened, or the record shows credits set after the
 		// lease was taken (Update): what is left belongs to an old period.
-		l.local = 0
+		l.local.Store(0)
 	}
-	if l.local >= cost {
-		l.local -= cost
+	if l.take(cost) {
 		return nil
 	}
 	if now.IsZero() {
 		now = m.cfg.clock.Now()
 	}
-	got, err := m.store.TakeCredits(ctx, k.ID, max(cost-l.local, l.size), normTime(now))
+	got, err := m.store.TakeCredits(ctx, k.ID, max(cost-l.local.Load(), l.size), normTime(now))
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("%w: key %s has no record", ErrUsageExceeded, k.ID)
@@ -76,16 +148,15 @@ func (c *creditLeases) spend(ctx context.Context, m *Manager, k *Key, cost int64
 		return nil // credits were removed; the cached record is stale
 	}
 	if !got.Period.Equal(l.period) {
-		l.local = 0
+		l.local.Store(0)
 	}
-	l.period, l.expires = got.Period, got.Expires
-	l.local += got.Granted
+	l.setPeriod(got.Period, got.Expires)
+	l.local.Add(got.Granted)
 	l.size = c.leaseSize(got.Left)
-	if l.local >= cost {
-		l.local -= cost
+	if l.take(cost) {
 		return nil
 	}
-	if l.local > 0 {
+	if l.local.Load() > 0 {
 		c.giveBack(ctx, m, k.ID, l)
 	}
 	return ErrUsageExceeded
@@ -93,8 +164,10 @@ func (c *creditLeases) spend(ctx context.Context, m *Manager, k *Key, cost int64
 
 // giveBack returns l's local credits to the store (l.mu held).
 func (c *creditLeases) giveBack(ctx context.Context, m *Manager, id string, l *lease) error {
-	n := l.local
-	l.local = 0
+	n := l.local.Swap(0)
+	if n <= 0 {
+		return nil
+	}
 	if err := m.store.ReturnCredits(ctx, id, n, l.period); err != nil {
 		m.cfg.logger.LogAttrs(ctx, levelWarn, "apikey: handing back credits failed",
 			slog.String("key_id", id), slog.Int64("credits", n), slog.String("error", err.Error()))
@@ -115,12 +188,12 @@ func (m *Manager) FlushCredits(ctx context.Context) error {
 		l := v.(*lease)
 		l.mu.Lock()
 		defer l.mu.Unlock()
-		if l.local > 0 && (l.expires.IsZero() || now.Before(l.expires)) {
+		if l.expires.IsZero() || now.Before(l.expires) {
 			if err := m.credits.giveBack(ctx, m, id.(string), l); err != nil && first == nil {
 				first = err
 			}
 		}
-		l.local = 0
+		l.local.Store(0)
 		return true
 	})
 	return first

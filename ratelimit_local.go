@@ -80,18 +80,22 @@ func (l *MemoryLimiter) ident(k *Key, r *RateLimit) uint64 {
 
 // Allow implements RateLimiter: every limit of k or none spends cost.
 func (l *MemoryLimiter) Allow(_ context.Context, k *Key, cost int64) (RateDecision, error) {
-	return l.allowAt(k, cost, int64(time.Since(l.start))), nil
+	var d RateDecision
+	l.allowAt(k, cost, int64(time.Since(l.start)), &d)
+	return d, nil
 }
 
 // allowAt is Allow at now, in nanoseconds since l.start on the monotonic
-// clock (a verify passes the reading it already took).
-func (l *MemoryLimiter) allowAt(k *Key, cost int64, now int64) RateDecision {
+// clock (a verify passes the reading it already took). It fills d (through
+// a pointer: a decision is 72 bytes) and returns d.Allowed.
+func (l *MemoryLimiter) allowAt(k *Key, cost int64, now int64, d *RateDecision) bool {
 	n := len(k.RateLimits)
 	if n == 0 {
-		return RateDecision{Allowed: true}
+		*d = RateDecision{Allowed: true}
+		return true
 	}
 	if n == 1 {
-		return l.allowOne(k, cost, now)
+		return l.allowOne(k, cost, now, d)
 	}
 	if n > MaxRateLimits {
 		n = MaxRateLimits // Create and Update refuse more; never index past the arrays
@@ -116,16 +120,16 @@ func (l *MemoryLimiter) allowAt(k *Key, cost int64, now int64) RateDecision {
 	for i := 0; i < nl; i++ { // in index order: no deadlock between callers
 		l.shards[locked[i]].mu.Lock()
 	}
-	d := l.decide(k, ids[:n], cost, now)
+	*d = l.decide(k, ids[:n], cost, now)
 	for i := nl - 1; i >= 0; i-- {
 		l.shards[locked[i]].mu.Unlock()
 	}
-	return d
+	return d.Allowed
 }
 
 // allowOne is allowAt for a key with one limit (the common case): one
 // shard, no arrays.
-func (l *MemoryLimiter) allowOne(k *Key, cost, now int64) RateDecision {
+func (l *MemoryLimiter) allowOne(k *Key, cost, now int64, d *RateDecision) bool {
 	r := &k.RateLimits[0]
 	id := l.ident(k, r)
 	s := &l.shards[id%limiterShards]
@@ -140,7 +144,8 @@ func (l *MemoryLimiter) allowOne(k *Key, cost, now int64) RateDecision {
 	next := tat + cost*step
 	if next-now > window {
 		s.mu.Unlock()
-		return RateDecision{Limit: *r, Remaining: 0, Reset: time.Duration(tat - now), RetryAfter: time.Duration(next - window - now)}
+		*d = RateDecision{Limit: *r, Remaining: 0, Reset: time.Duration(tat - now), RetryAfter: time.Duration(next - window - now)}
+		return false
 	}
 	if p != nil {
 		*p = next
@@ -148,7 +153,8 @@ func (l *MemoryLimiter) allowOne(k *Key, cost, now int64) RateDecision {
 		l.store(s, id, next, now)
 	}
 	s.mu.Unlock()
-	return RateDecision{Allowed: true, Limit: *r, Remaining: (window - (next - now)) / step, Reset: time.Duration(next - now)}
+	*d = RateDecision{Allowed: true, Limit: *r, Remaining: (window - (next - now)) / step, Reset: time.Duration(next - now)}
+	return true
 }
 
 // decide runs GCRA on every limit (shards locked), commits when all allow.

@@ -74,7 +74,8 @@ func (m *Manager) checkControls(ctx context.Context, k *Key, p *RequestParams, n
 		cost = 1
 	}
 	if len(k.RateLimits) > 0 {
-		d, err := m.allow(ctx, k, cost, now)
+		var d RateDecision
+		err := m.allow(ctx, k, cost, now, &d)
 		m.rateDecided(ctx, d.Allowed, err) // metrics.go
 		switch {
 		case err != nil && m.cfg.limiterFailOpen:
@@ -96,12 +97,22 @@ func (m *Manager) checkControls(ctx context.Context, k *Key, p *RequestParams, n
 	return nil
 }
 
-// allow asks the limiter. The in-process limiter on the wall clock reuses
-// the verify's clock reading when it took one (saving a second one); any
-// other limiter, or a manager on another clock, gets the RateLimiter call.
-func (m *Manager) allow(ctx context.Context, k *Key, cost int64, now time.Time) (RateDecision, error) {
-	if m.wallLimiter != nil && !now.IsZero() {
-		return m.wallLimiter.allowAt(k, cost, int64(now.Sub(m.wallLimiter.start))), nil
+// allow asks the limiter and fills d. The in-process limiter on the wall
+// clock reuses the verify's clock reading when it took one (saving a
+// second one); any other limiter, or a manager on another clock, gets the
+// RateLimiter call.
+func (m *Manager) allow(ctx context.Context, k *Key, cost int64, now time.Time, d *RateDecision) error {
+	if l := m.wallLimiter; l != nil {
+		var at int64
+		if now.IsZero() {
+			at = int64(time.Since(l.start))
+		} else {
+			at = int64(now.Sub(l.start))
+		}
+		l.allowAt(k, cost, at, d)
+		return nil
 	}
-	return m.limiter.Allow(ctx, k, cost)
+	var err error
+	*d, err = m.limiter.Allow(ctx, k, cost)
+	return err
 }
