@@ -9,17 +9,19 @@ import (
 	"time"
 )
 
-// target is one server under load.
+// target is one server endpoint under load, with the keys it is sent.
 type target struct {
 	name   string
+	base   string // the target it is compared with; "" for none
 	url    string // of the endpoint
 	pid    int    // of the server process
+	tokens []string
 	client *http.Client
 }
 
 // newTarget returns a target whose client keeps one idle keep-alive
 // connection per worker (and opens no more than that).
-func newTarget(name, url string, pid, workers int) *target {
+func newTarget(name, base, url string, pid, workers int, tokens []string) *target {
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:        workers,
@@ -29,7 +31,7 @@ func newTarget(name, url string, pid, workers int) *target {
 		DisableCompression:  true,
 		ForceAttemptHTTP2:   false,
 	}
-	return &target{name: name, url: url, pid: pid, client: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
+	return &target{name: name, base: base, url: url, pid: pid, tokens: tokens, client: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
 }
 
 // round is the outcome of driving one target for a while.
@@ -43,11 +45,19 @@ type round struct {
 	clientCPU time.Duration   // CPU time the load generator used meanwhile
 }
 
+// rps is the round's throughput: answered requests per second.
+func (r round) rps() float64 {
+	if r.elapsed <= 0 {
+		return 0
+	}
+	return float64(r.requests) / r.elapsed.Seconds()
+}
+
 // drive sends GET requests to t from workers goroutines until d has passed
 // (or ctx ends), each worker cycling through the tokens from its own
 // offset; a worker sends its next request when the previous answer has
 // been read.
-func drive(ctx context.Context, t *target, tokens []string, workers int, d time.Duration) round {
+func drive(ctx context.Context, t *target, workers int, d time.Duration) round {
 	results := make([]round, workers)
 	cpu0, known0 := processCPU(t.pid)
 	self0 := selfCPU()
@@ -55,7 +65,7 @@ func drive(ctx context.Context, t *target, tokens []string, workers int, d time.
 	deadline := start.Add(d)
 	var wg sync.WaitGroup
 	for w := range workers {
-		wg.Go(func() { results[w] = work(ctx, t, tokens, w, deadline) })
+		wg.Go(func() { results[w] = work(ctx, t, t.tokens, w, deadline) })
 	}
 	wg.Wait()
 	out := round{elapsed: time.Since(start), clientCPU: selfCPU() - self0}

@@ -1,13 +1,23 @@
 // Command loadtest drives the plangrep example server on loopback with
 // valid API keys and, under the same load, a bare net/http handler that
 // writes the same response; it reports requests/s and p50/p99 latency for
-// both, the ratio of their throughputs, and the store writes plangrep's
-// usage tracking made during the run.
+// both, the ratio of their throughputs (the median of the rounds' ratios,
+// over all rounds, and fastest round against fastest round), and the store
+// writes plangrep's usage tracking made during the run.
 //
-// Run it from the repository root (it builds ./examples/plangrep):
+// With -controls it also drives projectkeys' GET /v1/whoami with keys
+// without controls ("pk") and keys under a rate limit that never refuses
+// at this load ("pk+limit", the in-process limiter), and with -redis URL a
+// second projectkeys started with -redis ("pk+redis", the limit kept in
+// Redis, one round trip per request); each is compared with the bare
+// handler answering whoami's body ("bare/whoami").
+//
+// Run it from the repository root (it builds ./examples/plangrep, and
+// ./examples/projectkeys with -controls):
 //
 //	go run ./examples/loadtest                    # defaults: about 20 s
-//	go run ./examples/loadtest -duration 30s -concurrency 32 -keys 100
+//	go run ./examples/loadtest -duration 20s -rounds 10
+//	go run ./examples/loadtest -controls -redis redis://127.0.0.1:6379/0
 //
 // What it does:
 //
@@ -20,9 +30,9 @@
 //  3. starts the bare handler in a second process (this program, re-run),
 //     behind the same http.Server settings as plangrep (kit.Serve);
 //  4. drives GET /api/open/v1/jobs from -concurrency workers, each with its
-//     own keep-alive connection, cycling through the keys; the two servers
+//     own keep-alive connection, cycling through the keys; the servers
 //     take turns in -rounds rounds (the order alternates) of -duration /
-//     -rounds each, after a short warm-up, so both see the same machine;
+//     -rounds each, after a short warm-up, so all see the same machine;
 //  5. stops plangrep with SIGTERM, reads the usage tracker's counters from
 //     its shutdown log line, and prints the report.
 //
@@ -62,6 +72,9 @@ type config struct {
 	DB            string // plangrep -db; empty: a fresh SQLite file
 	ServerProcs   int
 	ClientProcs   int
+	Controls      bool   // also projectkeys, with keys without controls and with a rate limit
+	Projectkeys   string // prebuilt binary; empty: go build
+	Redis         string // with Controls: also projectkeys -redis on this URL
 }
 
 func defaultConfig() config {
@@ -100,6 +113,9 @@ func main() {
 	fs.StringVar(&cfg.DB, "db", "", "plangrep's -db (default: a fresh SQLite file in a temporary directory)")
 	fs.IntVar(&cfg.ServerProcs, "server-procs", cfg.ServerProcs, "GOMAXPROCS of each server process")
 	fs.IntVar(&cfg.ClientProcs, "client-procs", cfg.ClientProcs, "GOMAXPROCS of the load generator")
+	fs.BoolVar(&cfg.Controls, "controls", false, "also drive projectkeys' GET /v1/whoami with keys without controls and with a rate limit, against a bare handler with its body")
+	fs.StringVar(&cfg.Projectkeys, "projectkeys", "", "with -controls: path of a built projectkeys binary (default: go build it)")
+	fs.StringVar(&cfg.Redis, "redis", "", "with -controls: also run projectkeys -redis URL (e.g. redis://127.0.0.1:6379/0), its keys' rate limit kept in Redis")
 	_ = fs.Parse(os.Args[1:])
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

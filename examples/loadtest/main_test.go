@@ -181,7 +181,7 @@ func TestSummarizeAndReport(t *testing.T) {
 	rep.write(&out)
 	for _, want := range []string{
 		"16 workers, 50 keys, 4 rounds of 2s per server",
-		"plangrep / bare throughput: 75.0% (fastest rounds: 50.0%",
+		"plangrep / bare throughput: all rounds 75.0%, fastest rounds 50.0%",
 		"3 RecordUsage batches, 150 records (50 keys, 1s interval",
 		"bound 550 records",
 		"20 requests per record",
@@ -192,9 +192,42 @@ func TestSummarizeAndReport(t *testing.T) {
 	}
 }
 
+// TestCompare: the median is of the rounds' own ratios, round i against
+// round i, not of the totals.
+func TestCompare(t *testing.T) {
+	rounds := func(rps ...int) []round {
+		var out []round
+		for _, n := range rps {
+			out = append(out, round{requests: n, elapsed: time.Second})
+		}
+		return out
+	}
+	c := compare("plangrep", "bare", rounds(90, 50, 100, 95), rounds(100, 100, 100, 100))
+	if c.median != 0.925 || c.ratio != 335.0/400 || c.best != 1 {
+		t.Fatalf("%+v", c)
+	}
+	if m := median([]float64{3, 1, 2}); m != 2 {
+		t.Fatalf("median %v", m)
+	}
+	if m := median(nil); m != 0 {
+		t.Fatalf("median of none %v", m)
+	}
+	rep := report{cfg: defaultConfig(), comparisons: []comparison{c, {name: "pk+redis", base: "bare/whoami", median: 0.8, ratio: 0.8, best: 0.8}}}
+	var out strings.Builder
+	rep.write(&out)
+	for _, want := range []string{
+		"plangrep / bare throughput: median of rounds 92.5%, all rounds 83.8%, fastest rounds 100.0%",
+		"projectkeys, keys with a rate limit (Redis, -redis) / bare/whoami throughput: median of rounds 80.0%",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
 func TestBareHandler(t *testing.T) {
 	body := []byte(`{"jobs":[]}` + "\n")
-	srv := httptest.NewServer(bareHandler(body))
+	srv := httptest.NewServer(bareHandler(map[string][]byte{jobsPath: body, whoamiPath: []byte("{}")}))
 	defer srv.Close()
 	resp, err := http.Get(srv.URL + jobsPath)
 	if err != nil {
@@ -214,6 +247,16 @@ func TestBareHandler(t *testing.T) {
 	_ = resp.Body.Close()
 	if resp.StatusCode != http.StatusMethodNotAllowed {
 		t.Fatalf("POST: %d", resp.StatusCode)
+	}
+	for path, want := range map[string]int{whoamiPath: http.StatusOK, "/elsewhere": http.StatusNotFound} {
+		resp, err = http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s: %d, want %d", path, resp.StatusCode, want)
+		}
 	}
 }
 

@@ -124,12 +124,65 @@ func (u usage) maxRecords() uint64 { return uint64(u.keys) * u.flushes() }
 
 // report is the outcome of a load test.
 type report struct {
-	cfg      config
-	cpus     int
-	body     int // response bytes
-	bare     summary
-	plangrep summary
-	usage    usage
+	cfg         config
+	cpus        int
+	body        int // response bytes
+	bare        summary
+	plangrep    summary
+	usage       usage
+	all         []summary    // every target, in order
+	comparisons []comparison // every target with a base, plangrep / bare first
+}
+
+// comparison is one target's throughput against its base's.
+type comparison struct {
+	name, base string
+	ratio      float64 // over all rounds
+	best       float64 // fastest round against fastest round
+	median     float64 // median of the rounds' ratios (round i against round i)
+}
+
+// compare compares the rounds of name with those of base.
+func compare(name, base string, subject, baseline []round) comparison {
+	s, b := summarize(name, subject), summarize(base, baseline)
+	c := comparison{name: name, base: base}
+	if b.rps > 0 {
+		c.ratio = s.rps / b.rps
+	}
+	if b.bestRPS > 0 {
+		c.best = s.bestRPS / b.bestRPS
+	}
+	var per []float64
+	for i := range min(len(subject), len(baseline)) {
+		if rs, rb := subject[i].rps(), baseline[i].rps(); rb > 0 {
+			per = append(per, rs/rb)
+		}
+	}
+	c.median = median(per)
+	return c
+}
+
+// median returns the median of xs (the mean of the middle two for an even
+// count), or 0 for none.
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	xs = slices.Clone(xs)
+	slices.Sort(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
+// comparisonLabels describe the targets compared, for the report.
+var comparisonLabels = map[string]string{
+	"plangrep": "plangrep",
+	"pk":       "projectkeys, keys without controls",
+	"pk+limit": "projectkeys, keys with a rate limit (in-process)",
+	"pk+redis": "projectkeys, keys with a rate limit (Redis, -redis)",
 }
 
 // ratio is plangrep's throughput as a fraction of the bare handler's.
@@ -183,15 +236,29 @@ func (r report) write(w io.Writer) {
 	fmt.Fprintf(w, "\n%d workers, %d keys, %d rounds of %v per server (+%v warm-up), response %d bytes\n",
 		c.Concurrency, c.Keys, c.Rounds, c.Duration/time.Duration(max(c.Rounds, 1)), c.Warmup, r.body)
 	fmt.Fprintf(w, "CPUs %d; GOMAXPROCS: each server %d, load generator %d\n\n", r.cpus, c.ServerProcs, c.ClientProcs)
-	fmt.Fprintf(w, "%-10s %9s %8s %8s %8s %8s %8s %11s %11s %8s\n",
+	fmt.Fprintf(w, "%-12s %9s %8s %8s %8s %8s %8s %11s %11s %8s\n",
 		"server", "requests", "req/s", "p50", "p99", "max", "failures", "server CPUs", "client CPUs", "CPU/req")
-	for _, s := range []summary{r.bare, r.plangrep} {
-		fmt.Fprintf(w, "%-10s %9d %8.0f %8s %8s %8s %8d %11.2f %11.2f %8s\n", s.name, s.requests, s.rps,
+	all := r.all
+	if len(all) == 0 {
+		all = []summary{r.bare, r.plangrep}
+	}
+	for _, s := range all {
+		fmt.Fprintf(w, "%-12s %9d %8.0f %8s %8s %8s %8d %11.2f %11.2f %8s\n", s.name, s.requests, s.rps,
 			fmtDur(s.p50), fmtDur(s.p99), fmtDur(s.maxLatency), s.failures,
 			s.load(s.serverCPU), s.load(s.clientCPU), fmtDur(s.cpuPerRequest()))
 	}
-	fmt.Fprintf(w, "\nplangrep / bare throughput: %.1f%% (fastest rounds: %.1f%%; target >= 70%%)\n",
-		100*r.ratio(), 100*r.bestRatio())
+	fmt.Fprintln(w)
+	for _, c := range r.comparisons {
+		label := comparisonLabels[c.name]
+		if label == "" {
+			label = c.name
+		}
+		fmt.Fprintf(w, "%s / %s throughput: median of rounds %.1f%%, all rounds %.1f%%, fastest rounds %.1f%%\n",
+			label, c.base, 100*c.median, 100*c.ratio, 100*c.best)
+	}
+	if len(r.comparisons) == 0 {
+		fmt.Fprintf(w, "plangrep / bare throughput: all rounds %.1f%%, fastest rounds %.1f%%\n", 100*r.ratio(), 100*r.bestRatio())
+	}
 	if r.cpuRatio() > 0 {
 		fmt.Fprintf(w, "server CPU per request: bare %s, plangrep %s: bare / plangrep %.1f%%\n",
 			fmtDur(r.bare.cpuPerRequest()), fmtDur(r.plangrep.cpuPerRequest()), 100*r.cpuRatio())

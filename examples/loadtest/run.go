@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"time"
 )
 
@@ -15,6 +16,9 @@ import (
 func run(ctx context.Context, cfg config, out io.Writer) (report, error) {
 	if cfg.Concurrency < 1 || cfg.Keys < 1 || cfg.Rounds < 1 || cfg.Duration <= 0 || cfg.ServerProcs < 1 || cfg.ClientProcs < 1 {
 		return report{}, errors.New("-concurrency, -keys, -rounds, -duration, -server-procs and -client-procs must be positive")
+	}
+	if cfg.Redis != "" && !cfg.Controls {
+		return report{}, errors.New("-redis needs -controls")
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(cfg.ClientProcs))
 	dir, err := os.MkdirTemp("", "apikey-loadtest-")
@@ -26,7 +30,14 @@ func run(ctx context.Context, cfg config, out io.Writer) (report, error) {
 	bin := cfg.Plangrep
 	if bin == "" {
 		fmt.Fprintln(out, "building plangrep")
-		if bin, err = buildPlangrep(ctx, dir); err != nil {
+		if bin, err = build(ctx, dir, plangrepPkg); err != nil {
+			return report{}, err
+		}
+	}
+	pkBin := cfg.Projectkeys
+	if cfg.Controls && pkBin == "" {
+		fmt.Fprintln(out, "building projectkeys")
+		if pkBin, err = build(ctx, dir, projectkeysPkg); err != nil {
 			return report{}, err
 		}
 	}
@@ -44,7 +55,37 @@ func run(ctx context.Context, cfg config, out io.Writer) (report, error) {
 	if err != nil {
 		return report{}, err
 	}
-	bare, err := startBare(ctx, cfg, fix.body, dir)
+	bodies := map[string][]byte{jobsPath: fix.body}
+	var pkTargets []*target
+	if cfg.Controls {
+		servers := []struct{ name, redis string }{{"projectkeys", ""}}
+		if cfg.Redis != "" {
+			servers = append(servers, struct{ name, redis string }{"projectkeys-redis", cfg.Redis})
+		}
+		for _, sv := range servers {
+			p, err := startProjectkeys(ctx, cfg, pkBin, dir, sv.name, sv.redis)
+			if err != nil {
+				return report{}, err
+			}
+			defer p.kill()
+			fmt.Fprintf(out, "%s on %s; creating %d keys without controls and %d with a rate limit\n", sv.name, p.addr, cfg.Keys, cfg.Keys)
+			pf, err := prepareProjectkeys(ctx, "http://"+p.addr, cfg.Keys)
+			if err != nil {
+				return report{}, fmt.Errorf("%s: %w", sv.name, err)
+			}
+			bodies[whoamiPath] = pf.body
+			url := "http://" + p.addr + whoamiPath
+			if sv.redis == "" {
+				pkTargets = append(pkTargets,
+					newTarget("pk", "bare/whoami", url, p.cmd.Process.Pid, cfg.Concurrency, pf.plain),
+					newTarget("pk+limit", "bare/whoami", url, p.cmd.Process.Pid, cfg.Concurrency, pf.limited))
+			} else {
+				pkTargets = append(pkTargets,
+					newTarget("pk+redis", "bare/whoami", url, p.cmd.Process.Pid, cfg.Concurrency, pf.limited))
+			}
+		}
+	}
+	bare, err := startBare(ctx, cfg, bodies, dir)
 	if err != nil {
 		return report{}, err
 	}
@@ -52,12 +93,17 @@ func run(ctx context.Context, cfg config, out io.Writer) (report, error) {
 	fmt.Fprintf(out, "bare handler on %s\n", bare.addr)
 
 	targets := []*target{
-		newTarget("bare", "http://"+bare.addr+jobsPath, bare.cmd.Process.Pid, cfg.Concurrency),
-		newTarget("plangrep", "http://"+pg.addr+jobsPath, pg.cmd.Process.Pid, cfg.Concurrency),
+		newTarget("bare", "", "http://"+bare.addr+jobsPath, bare.cmd.Process.Pid, cfg.Concurrency, fix.tokens),
+		newTarget("plangrep", "bare", "http://"+pg.addr+jobsPath, pg.cmd.Process.Pid, cfg.Concurrency, fix.tokens),
+	}
+	if len(pkTargets) > 0 {
+		targets = append(targets, newTarget("bare/whoami", "", "http://"+bare.addr+whoamiPath, bare.cmd.Process.Pid,
+			cfg.Concurrency, fix.tokens)) // the bare handler ignores the token
+		targets = append(targets, pkTargets...)
 	}
 	pgRequests := 1 // the set-up GET
 	for _, t := range targets {
-		r := drive(ctx, t, fix.tokens, cfg.Concurrency, cfg.Warmup)
+		r := drive(ctx, t, cfg.Concurrency, cfg.Warmup)
 		if t.name == "plangrep" {
 			pgRequests += r.requests + r.failures
 		}
@@ -65,17 +111,17 @@ func run(ctx context.Context, cfg config, out io.Writer) (report, error) {
 	per := cfg.Duration / time.Duration(cfg.Rounds)
 	rounds := map[string][]round{}
 	for i := range cfg.Rounds {
-		order := targets
+		order := slices.Clone(targets)
 		if i%2 == 1 {
-			order = []*target{targets[1], targets[0]}
+			slices.Reverse(order)
 		}
 		for _, t := range order {
-			r := drive(ctx, t, fix.tokens, cfg.Concurrency, per)
+			r := drive(ctx, t, cfg.Concurrency, per)
 			rounds[t.name] = append(rounds[t.name], r)
 			if t.name == "plangrep" {
 				pgRequests += r.requests + r.failures
 			}
-			fmt.Fprintf(out, "round %d %-8s %8.0f req/s\n", i+1, t.name, float64(r.requests)/r.elapsed.Seconds())
+			fmt.Fprintf(out, "round %d %-12s %8.0f req/s\n", i+1, t.name, float64(r.requests)/r.elapsed.Seconds())
 		}
 		if err := ctx.Err(); err != nil {
 			return report{}, err
@@ -107,6 +153,12 @@ func run(ctx context.Context, cfg config, out io.Writer) (report, error) {
 		bare:     summarize("bare", rounds["bare"]),
 		plangrep: summarize("plangrep", rounds["plangrep"]),
 		usage:    u,
+	}
+	for _, t := range targets {
+		rep.all = append(rep.all, summarize(t.name, rounds[t.name]))
+		if t.base != "" {
+			rep.comparisons = append(rep.comparisons, compare(t.name, t.base, rounds[t.name], rounds[t.base]))
+		}
 	}
 	rep.write(out)
 	return rep, nil

@@ -15,31 +15,47 @@ import (
 	"strconv"
 )
 
-// plangrepPkg is the import path go build compiles.
-const plangrepPkg = "github.com/apikit/apikey/examples/plangrep"
+// The import paths go build compiles.
+const (
+	plangrepPkg    = "github.com/apikit/apikey/examples/plangrep"
+	projectkeysPkg = "github.com/apikit/apikey/examples/projectkeys"
+)
 
-// jobsPath is the endpoint under load.
-const jobsPath = "/api/open/v1/jobs"
+// The endpoints under load: plangrep's jobs list and projectkeys' whoami.
+const (
+	jobsPath   = "/api/open/v1/jobs"
+	whoamiPath = "/v1/whoami"
+)
 
 // usageStatsMsg is the message of plangrep's shutdown line with the usage
 // tracker's counters (examples/plangrep/stats.go).
 const usageStatsMsg = "usage tracker stats"
 
-// buildPlangrep compiles plangrep into dir and returns the binary's path.
-func buildPlangrep(ctx context.Context, dir string) (string, error) {
-	bin := filepath.Join(dir, "plangrep")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, plangrepPkg)
+// build compiles the example server pkg into dir and returns the binary's
+// path.
+func build(ctx context.Context, dir, pkg string) (string, error) {
+	bin := filepath.Join(dir, filepath.Base(pkg))
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, pkg)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build %s (run loadtest from the repository): %w\n%s", plangrepPkg, err, out)
+		return "", fmt.Errorf("go build %s (run loadtest from the repository): %w\n%s", pkg, err, out)
 	}
 	return bin, nil
+}
+
+// randomSecret returns a fresh base64 server secret for APIKEY_SECRET.
+func randomSecret() (string, error) {
+	secret := make([]byte, 32)
+	if _, err := rand.Read(secret); err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(secret), nil
 }
 
 // startPlangrep starts the plangrep binary with -dev on a free loopback
 // port, its store db, and a random server secret.
 func startPlangrep(ctx context.Context, cfg config, bin, dir string) (*process, error) {
-	secret := make([]byte, 32)
-	if _, err := rand.Read(secret); err != nil {
+	secret, err := randomSecret()
+	if err != nil {
 		return nil, err
 	}
 	db := cfg.DB
@@ -48,21 +64,21 @@ func startPlangrep(ctx context.Context, cfg config, bin, dir string) (*process, 
 	}
 	args := []string{"-dev", "-addr", "127.0.0.1:0", "-db", db, "-usage-interval", cfg.UsageInterval.String()}
 	env := []string{
-		"APIKEY_SECRET=" + base64.StdEncoding.EncodeToString(secret),
+		"APIKEY_SECRET=" + secret,
 		"GOMAXPROCS=" + strconv.Itoa(cfg.ServerProcs),
 	}
 	return startProcess(ctx, "plangrep", bin, args, env, dir, usageStatsMsg)
 }
 
-// startBare writes body to dir and starts this program as the bare
-// handler serving it.
-func startBare(ctx context.Context, cfg config, body []byte, dir string) (*process, error) {
+// startBare writes the bodies (by URL path) to dir and starts this program
+// as the bare handler serving them.
+func startBare(ctx context.Context, cfg config, bodies map[string][]byte, dir string) (*process, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
 	}
-	path := filepath.Join(dir, "body.json")
-	if err := os.WriteFile(path, body, 0o600); err != nil {
+	path := filepath.Join(dir, "bodies.json")
+	if err := writeBodies(path, bodies); err != nil {
 		return nil, err
 	}
 	env := []string{bareEnv + "=" + path, "GOMAXPROCS=" + strconv.Itoa(cfg.ServerProcs)}
