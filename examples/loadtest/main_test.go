@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -260,9 +261,10 @@ func TestBareHandler(t *testing.T) {
 	}
 }
 
-// TestLoadSmoke runs the whole load test for about two seconds: it builds
-// plangrep and runs real processes, so it runs only when
-// APIKEY_LOADTEST=1.
+// TestLoadSmoke runs the whole load test for a few seconds, with -controls
+// (and -redis when APIKEY_TEST_REDIS_URL is set): it builds plangrep and
+// projectkeys and runs real processes, so it runs only when
+// APIKEY_LOADTEST=1 (.ci/run sets it).
 func TestLoadSmoke(t *testing.T) {
 	if os.Getenv("APIKEY_LOADTEST") != "1" {
 		t.Skip("set APIKEY_LOADTEST=1 to run the load test (builds and starts plangrep)")
@@ -270,6 +272,7 @@ func TestLoadSmoke(t *testing.T) {
 	cfg := defaultConfig()
 	cfg.Duration, cfg.Rounds, cfg.Warmup = time.Second, 2, 100*time.Millisecond
 	cfg.Keys, cfg.Concurrency = 5, 4
+	cfg.Controls, cfg.Redis = true, os.Getenv("APIKEY_TEST_REDIS_URL")
 	var out strings.Builder
 	rep, err := run(context.Background(), cfg, &out)
 	if err != nil {
@@ -281,6 +284,20 @@ func TestLoadSmoke(t *testing.T) {
 	}
 	if rep.bare.requests == 0 || rep.plangrep.requests == 0 {
 		t.Fatalf("no requests: %+v", rep)
+	}
+	want := []string{"plangrep", "pk", "pk+limit"}
+	if cfg.Redis != "" {
+		want = append(want, "pk+redis")
+	}
+	var got []string
+	for _, c := range rep.comparisons {
+		got = append(got, c.name)
+		if c.ratio <= 0 || c.median <= 0 {
+			t.Errorf("%s: ratio %v, median %v", c.name, c.ratio, c.median)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("compared %v, want %v", got, want)
 	}
 	// Every key was used, so each made at least one record; coalescing
 	// keeps them at one per key per flush (checked by problems).
