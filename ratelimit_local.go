@@ -33,8 +33,33 @@ const DefaultLimiterEntries = 1 << 20
 
 type limiterShard struct {
 	mu  sync.Mutex
-	tat map[uint64]*int64 // limit identity -> theoretical arrival time (ns)
-	_   [40]byte          // keep shards on separate cache lines
+	tat map[uint64]*limitState // by limit identity
+	_   [40]byte               // keep shards on separate cache lines
+}
+
+// limitState is one limit's GCRA state: its theoretical arrival time, and
+// the emission interval (window / limit) worked out for the limit and
+// window it was last used with, so that a request divides only when they
+// change.
+type limitState struct {
+	tat           int64 // nanoseconds since MemoryLimiter.start
+	window, limit int64
+	step          int64 // max(1, window / limit)
+}
+
+// emission returns the emission interval of r: max(1, window / limit).
+func emission(window, limit int64) int64 { return max(1, window/max(1, limit)) }
+
+// stepFor returns st's emission interval for r, refreshing it when r's
+// limit or window changed (mu held). A nil st gets a fresh one.
+func (st *limitState) stepFor(window, limit int64) int64 {
+	if st == nil {
+		return emission(window, limit)
+	}
+	if st.window != window || st.limit != limit {
+		st.window, st.limit, st.step = window, limit, emission(window, limit)
+	}
+	return st.step
 }
 
 var _ RateLimiter = (*MemoryLimiter)(nil)
@@ -81,21 +106,23 @@ func (l *MemoryLimiter) ident(k *Key, r *RateLimit) uint64 {
 // Allow implements RateLimiter: every limit of k or none spends cost.
 func (l *MemoryLimiter) Allow(_ context.Context, k *Key, cost int64) (RateDecision, error) {
 	var d RateDecision
-	l.allowAt(k, cost, int64(time.Since(l.start)), &d)
+	l.allowAt(k, cost, int64(time.Since(l.start)), &d, true)
 	return d, nil
 }
 
 // allowAt is Allow at now, in nanoseconds since l.start on the monotonic
 // clock (a verify passes the reading it already took). It fills d (through
-// a pointer: a decision is 72 bytes) and returns d.Allowed.
-func (l *MemoryLimiter) allowAt(k *Key, cost int64, now int64, d *RateDecision) bool {
+// a pointer: a decision is 72 bytes) and returns d.Allowed. An allowed
+// decision is filled in full (Limit, Remaining, Reset) only when full is
+// set: a verify needs only the refusals' (saving a division and a copy).
+func (l *MemoryLimiter) allowAt(k *Key, cost int64, now int64, d *RateDecision, full bool) bool {
 	n := len(k.RateLimits)
 	if n == 0 {
 		*d = RateDecision{Allowed: true}
 		return true
 	}
 	if n == 1 {
-		return l.allowOne(k, cost, now, d)
+		return l.allowOne(k, cost, now, d, full)
 	}
 	if n > MaxRateLimits {
 		n = MaxRateLimits // Create and Update refuse more; never index past the arrays
@@ -120,7 +147,7 @@ func (l *MemoryLimiter) allowAt(k *Key, cost int64, now int64, d *RateDecision) 
 	for i := 0; i < nl; i++ { // in index order: no deadlock between callers
 		l.shards[locked[i]].mu.Lock()
 	}
-	*d = l.decide(k, ids[:n], cost, now)
+	*d = l.decide(k, ids[:n], cost, now, full)
 	for i := nl - 1; i >= 0; i-- {
 		l.shards[locked[i]].mu.Unlock()
 	}
@@ -129,17 +156,17 @@ func (l *MemoryLimiter) allowAt(k *Key, cost int64, now int64, d *RateDecision) 
 
 // allowOne is allowAt for a key with one limit (the common case): one
 // shard, no arrays.
-func (l *MemoryLimiter) allowOne(k *Key, cost, now int64, d *RateDecision) bool {
+func (l *MemoryLimiter) allowOne(k *Key, cost, now int64, d *RateDecision, full bool) bool {
 	r := &k.RateLimits[0]
 	id := l.ident(k, r)
 	s := &l.shards[id%limiterShards]
 	window := int64(r.Window)
-	step := max(1, window/max(1, r.Limit))
 	s.mu.Lock()
-	p := s.tat[id]
+	st := s.tat[id]
+	step := st.stepFor(window, r.Limit)
 	tat := now
-	if p != nil {
-		tat = max(*p, now)
+	if st != nil {
+		tat = max(st.tat, now)
 	}
 	next := tat + cost*step
 	if next-now > window {
@@ -147,29 +174,37 @@ func (l *MemoryLimiter) allowOne(k *Key, cost, now int64, d *RateDecision) bool 
 		*d = RateDecision{Limit: *r, Remaining: 0, Reset: time.Duration(tat - now), RetryAfter: time.Duration(next - window - now)}
 		return false
 	}
-	if p != nil {
-		*p = next
+	if st != nil {
+		st.tat = next
 	} else {
-		l.store(s, id, next, now)
+		l.store(s, id, next, now, window, r.Limit, step)
 	}
 	s.mu.Unlock()
-	*d = RateDecision{Allowed: true, Limit: *r, Remaining: (window - (next - now)) / step, Reset: time.Duration(next - now)}
+	if full {
+		*d = RateDecision{Allowed: true, Limit: *r, Remaining: (window - (next - now)) / step, Reset: time.Duration(next - now)}
+	} else {
+		d.Allowed = true
+	}
 	return true
 }
 
 // decide runs GCRA on every limit (shards locked), commits when all allow.
-func (l *MemoryLimiter) decide(k *Key, ids []uint64, cost, now int64) RateDecision {
-	var newTAT [MaxRateLimits]int64
-	var slots [MaxRateLimits]*int64
+// An allowed decision names the limit with the least budget left when
+// full is set.
+func (l *MemoryLimiter) decide(k *Key, ids []uint64, cost, now int64, full bool) RateDecision {
+	var newTAT, steps [MaxRateLimits]int64
+	var slots [MaxRateLimits]*limitState
 	best := RateDecision{Allowed: true, Remaining: -1}
 	for i, id := range ids {
 		r := &k.RateLimits[i]
 		window := int64(r.Window)
-		step := max(1, window/max(1, r.Limit)) // emission interval
+		st := l.shards[id%limiterShards].tat[id]
+		step := st.stepFor(window, r.Limit) // emission interval
+		steps[i] = step
 		tat := now
-		if p := l.shards[id%limiterShards].tat[id]; p != nil {
-			slots[i] = p
-			tat = max(*p, now)
+		if st != nil {
+			slots[i] = st
+			tat = max(st.tat, now)
 		}
 		next := tat + cost*step
 		if next-now > window {
@@ -178,29 +213,36 @@ func (l *MemoryLimiter) decide(k *Key, ids []uint64, cost, now int64) RateDecisi
 				RetryAfter: time.Duration(next - window - now)}
 		}
 		newTAT[i] = next
-		rem := (window - (next - now)) / step
-		if best.Remaining < 0 || rem < best.Remaining {
-			best.Limit, best.Remaining, best.Reset = *r, rem, time.Duration(next-now)
+		if full {
+			rem := (window - (next - now)) / step
+			if best.Remaining < 0 || rem < best.Remaining {
+				best.Limit, best.Remaining, best.Reset = *r, rem, time.Duration(next-now)
+			}
 		}
 	}
 	for i, id := range ids {
 		if slots[i] != nil {
-			*slots[i] = newTAT[i] // tracked: no map write, no allocation
+			slots[i].tat = newTAT[i] // tracked: no map write, no allocation
 		} else {
-			l.store(&l.shards[id%limiterShards], id, newTAT[i], now)
+			r := &k.RateLimits[i]
+			l.store(&l.shards[id%limiterShards], id, newTAT[i], now, int64(r.Window), r.Limit, steps[i])
 		}
+	}
+	if !full {
+		best.Remaining = 0
 	}
 	return best
 }
 
-// store records tat for id, making room when the shard is full (mu held).
-func (l *MemoryLimiter) store(s *limiterShard, id uint64, tat, now int64) {
+// store records a new state for id, making room when the shard is full
+// (mu held).
+func (l *MemoryLimiter) store(s *limiterShard, id uint64, tat, now, window, limit, step int64) {
 	if s.tat == nil {
-		s.tat = make(map[uint64]*int64)
+		s.tat = make(map[uint64]*limitState)
 	}
 	if len(s.tat) >= l.perShard {
 		for k, t := range s.tat { // drop idle states: their budget is whole
-			if *t <= now {
+			if t.tat <= now {
 				delete(s.tat, k)
 			}
 		}
@@ -211,7 +253,5 @@ func (l *MemoryLimiter) store(s *limiterShard, id uint64, tat, now int64) {
 			delete(s.tat, k)
 		}
 	}
-	p := new(int64)
-	*p = tat
-	s.tat[id] = p
+	s.tat[id] = &limitState{tat: tat, window: window, limit: limit, step: step}
 }

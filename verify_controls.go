@@ -109,7 +109,7 @@ func (m *Manager) allow(ctx context.Context, k *Key, cost int64, now time.Time, 
 		} else {
 			at = int64(now.Sub(l.start))
 		}
-		l.allowAt(k, cost, at, d)
+		l.allowAt(k, cost, at, d, false)
 		return nil
 	}
 	var err error

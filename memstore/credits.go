@@ -30,9 +30,7 @@ func (s *Store) TakeCredits(ctx context.Context, id string, want int64, now time
 	got := min(want, c.Remaining)
 	c.Remaining -= got
 	if c != *k.Credits {
-		k = k.Clone() // records are immutable: replace, never mutate
-		k.Credits = &c
-		s.put(k)
+		s.put(withCredits(k, c))
 	}
 	return apikey.CreditLease{Granted: got, Left: c.Remaining, Period: c.LastRefill, Expires: c.NextRefill()}, nil
 }
@@ -51,10 +49,20 @@ func (s *Store) ReturnCredits(ctx context.Context, id string, n int64, period ti
 	if !ok || k.Credits == nil || !k.Credits.LastRefill.Equal(period) {
 		return nil
 	}
-	k = k.Clone()
-	k.Credits.Remaining = min(apikey.MaxCredits, k.Credits.Remaining+n)
-	s.put(k)
+	c := *k.Credits
+	c.Remaining = min(apikey.MaxCredits, c.Remaining+n)
+	s.put(withCredits(k, c))
 	return nil
+}
+
+// withCredits returns a copy of the record k with credits c. Records are
+// immutable (replaced, never changed in place), so the copy shares k's
+// slices and maps: a take of credits, once per lease, copies one struct
+// instead of the whole record.
+func withCredits(k *apikey.Key, c apikey.Credits) *apikey.Key {
+	nk := *k
+	nk.Credits = &c
+	return &nk
 }
 
 // updateControls applies the control fields of u to k (a fresh clone).
