@@ -54,9 +54,9 @@ type StoreReadTracer interface {
 // random sample of verifications rather than of every one. Timing a verify
 // costs two clock reads (about 90 ns on a virtual machine's kvm-clock, a
 // quarter of a cached verify) and a histogram may cost more; a sample of 1
-// in n keeps the distribution and pays a 1/n share. Outcomes
-// are still reported for every verify. It is found by a type assertion
-// when the Manager is made.
+// in n keeps the distribution and pays a 1/n share. Outcomes are still
+// reported for every verify. It is found by a type assertion when the
+// Manager is made.
 type TimingSampler interface {
 	// TimeOneIn returns n: each verify is timed with probability 1/n; one
 	// times every verify, zero none.

@@ -47,11 +47,12 @@ type limitState struct {
 	step          int64 // max(1, window / limit)
 }
 
-// emission returns the emission interval of r: max(1, window / limit).
+// emission returns the emission interval of a limit: max(1, window / limit).
 func emission(window, limit int64) int64 { return max(1, window/max(1, limit)) }
 
-// stepFor returns st's emission interval for r, refreshing it when r's
-// limit or window changed (mu held). A nil st gets a fresh one.
+// stepFor returns st's emission interval for a limit of window and limit,
+// refreshing it when they changed since (mu held). A nil st gets a fresh
+// one.
 func (st *limitState) stepFor(window, limit int64) int64 {
 	if st == nil {
 		return emission(window, limit)
