@@ -400,3 +400,48 @@ func TestCreditsUpdateVoidsLease(t *testing.T) {
 	f.mustVerify(t, tok)
 	f.verifyErr(t, tok, apikey.ErrUsageExceeded)
 }
+
+// TestCreditsRefillConcurrent: in every refill period, goroutines on two
+// managers sharing one store spend exactly the refill amount between them,
+// whatever they held from the period before (the leases are spent without
+// a lock; a period's end voids them).
+func TestCreditsRefillConcurrent(t *testing.T) {
+	f := newFixture(t)
+	other, err := apikey.New(f.store, apikey.WithPrefix("pgk"), apikey.WithEnvironments("live", "test"),
+		apikey.WithPepper("v1", pepperV1), apikey.WithClock(f.clock), apikey.WithCreditLease(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const refill = 300
+	tok := f.create(t, "t1", apikey.CreateParams{Credits: &apikey.Credits{
+		Remaining: refill, RefillAmount: refill, RefillInterval: time.Hour}}).Token.Reveal()
+	ctx := context.Background()
+	for period := range 4 {
+		var ok atomic.Int64
+		var wg sync.WaitGroup
+		for i := range 8 {
+			m := f.m
+			if i%2 == 1 {
+				m = other
+			}
+			wg.Go(func() {
+				for {
+					_, err := m.Verify(ctx, tok)
+					if errors.Is(err, apikey.ErrUsageExceeded) {
+						return
+					}
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					ok.Add(1)
+				}
+			})
+		}
+		wg.Wait()
+		if n := ok.Load(); n != refill {
+			t.Fatalf("period %d: %d successes, want exactly %d", period, n, refill)
+		}
+		f.clock.Advance(time.Hour)
+	}
+}
