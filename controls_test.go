@@ -401,10 +401,12 @@ func TestCreditsUpdateVoidsLease(t *testing.T) {
 	f.verifyErr(t, tok, apikey.ErrUsageExceeded)
 }
 
-// TestCreditsRefillConcurrent: in every refill period, goroutines on two
-// managers sharing one store spend exactly the refill amount between them,
-// whatever they held from the period before (the leases are spent without
-// a lock; a period's end voids them).
+// TestCreditsRefillConcurrent: goroutines on two managers sharing one
+// store spend one key's credits, which refill every hour. In the even
+// periods they stop halfway, so the managers' leases still hold credits
+// when the period ends; in the odd ones they spend until refused, and must
+// get exactly the refill amount: the leftovers of the period before are
+// void (the leases are spent without a lock; the refill voids them).
 func TestCreditsRefillConcurrent(t *testing.T) {
 	f := newFixture(t)
 	other, err := apikey.New(f.store, apikey.WithPrefix("pgk"), apikey.WithEnvironments("live", "test"),
@@ -416,7 +418,11 @@ func TestCreditsRefillConcurrent(t *testing.T) {
 	tok := f.create(t, "t1", apikey.CreateParams{Credits: &apikey.Credits{
 		Remaining: refill, RefillAmount: refill, RefillInterval: time.Hour}}).Token.Reveal()
 	ctx := context.Background()
-	for period := range 4 {
+	for period := range 6 {
+		stopAt := int64(refill / 2)
+		if period%2 == 1 {
+			stopAt = refill + 1 // until refused
+		}
 		var ok atomic.Int64
 		var wg sync.WaitGroup
 		for i := range 8 {
@@ -425,7 +431,7 @@ func TestCreditsRefillConcurrent(t *testing.T) {
 				m = other
 			}
 			wg.Go(func() {
-				for {
+				for ok.Load() < stopAt {
 					_, err := m.Verify(ctx, tok)
 					if errors.Is(err, apikey.ErrUsageExceeded) {
 						return
@@ -439,8 +445,12 @@ func TestCreditsRefillConcurrent(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		if n := ok.Load(); n != refill {
-			t.Fatalf("period %d: %d successes, want exactly %d", period, n, refill)
+		n := ok.Load()
+		switch {
+		case period%2 == 1 && n != refill:
+			t.Fatalf("period %d: %d successes until refused, want exactly %d", period, n, refill)
+		case period%2 == 0 && (n < stopAt || n > refill):
+			t.Fatalf("period %d: %d successes, want %d to %d", period, n, stopAt, refill)
 		}
 		f.clock.Advance(time.Hour)
 	}
