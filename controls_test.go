@@ -253,34 +253,14 @@ func TestCreditsLeasesAcrossManagers(t *testing.T) {
 		t.Fatal(err)
 	}
 	tok := is.Token.Reveal()
-	var ok atomic.Int64
-	var wg sync.WaitGroup
-	for _, m := range ms {
-		for range 3 {
-			wg.Go(func() {
-				for {
-					_, err := m.Verify(ctx, tok)
-					if errors.Is(err, apikey.ErrUsageExceeded) {
-						return
-					}
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					ok.Add(1)
-				}
-			})
-		}
-	}
-	wg.Wait()
-	if ok.Load() != credits {
-		t.Fatalf("%d successes, want exactly %d", ok.Load(), credits)
+	if n := spendConcurrently(t, tok, credits+1, ms, ms, ms); n != credits {
+		t.Fatalf("%d successes, want exactly %d", n, credits)
 	}
 	calls := store.snapshot()
 	if takes := calls["TakeCredits"]; takes > credits/20 {
 		t.Errorf("%d TakeCredits calls for %d credits; leases should make far fewer", takes, credits)
 	}
-	t.Logf("%d successes, %d TakeCredits, %d ReturnCredits", ok.Load(), calls["TakeCredits"], calls["ReturnCredits"])
+	t.Logf("%d successes, %d TakeCredits, %d ReturnCredits", credits, calls["TakeCredits"], calls["ReturnCredits"])
 }
 
 func TestFlushCreditsHandsBack(t *testing.T) {
@@ -417,19 +397,34 @@ func TestCreditsRefillConcurrent(t *testing.T) {
 	const refill = 300
 	tok := f.create(t, "t1", apikey.CreateParams{Credits: &apikey.Credits{
 		Remaining: refill, RefillAmount: refill, RefillInterval: time.Hour}}).Token.Reveal()
-	ctx := context.Background()
 	for period := range 6 {
 		stopAt := int64(refill / 2)
 		if period%2 == 1 {
 			stopAt = refill + 1 // until refused
 		}
-		var ok atomic.Int64
-		var wg sync.WaitGroup
-		for i := range 8 {
-			m := f.m
-			if i%2 == 1 {
-				m = other
-			}
+		ms := []*apikey.Manager{f.m, other}
+		n := spendConcurrently(t, tok, stopAt, ms, ms, ms, ms)
+		switch {
+		case period%2 == 1 && n != refill:
+			t.Fatalf("period %d: %d successes until refused, want exactly %d", period, n, refill)
+		case period%2 == 0 && (n < stopAt || n > refill):
+			t.Fatalf("period %d: %d successes, want %d to %d", period, n, stopAt, refill)
+		}
+		f.clock.Advance(time.Hour)
+	}
+}
+
+// spendConcurrently verifies tok from one goroutine per manager in each
+// of the groups (a manager may appear in several) until a verify is
+// refused for its credits or stopAt successes are counted, and returns the
+// successes. Any other error fails the test.
+func spendConcurrently(t *testing.T, tok string, stopAt int64, groups ...[]*apikey.Manager) int64 {
+	t.Helper()
+	ctx := context.Background()
+	var ok atomic.Int64
+	var wg sync.WaitGroup
+	for _, g := range groups {
+		for _, m := range g {
 			wg.Go(func() {
 				for ok.Load() < stopAt {
 					_, err := m.Verify(ctx, tok)
@@ -444,14 +439,7 @@ func TestCreditsRefillConcurrent(t *testing.T) {
 				}
 			})
 		}
-		wg.Wait()
-		n := ok.Load()
-		switch {
-		case period%2 == 1 && n != refill:
-			t.Fatalf("period %d: %d successes until refused, want exactly %d", period, n, refill)
-		case period%2 == 0 && (n < stopAt || n > refill):
-			t.Fatalf("period %d: %d successes, want %d to %d", period, n, stopAt, refill)
-		}
-		f.clock.Advance(time.Hour)
 	}
+	wg.Wait()
+	return ok.Load()
 }
