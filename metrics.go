@@ -291,11 +291,16 @@ func outcomeOfErr(err error) Outcome {
 func (m *Manager) Metrics() Metrics { return m.cfg.metrics }
 
 // rateDecided counts one RateLimiter.Allow answer: allowed, refused, or
-// err (the limiter could not decide). Call it once per decision.
+// err (the limiter could not decide). Call it once per decision. Without
+// metrics it is one inlined comparison.
 func (m *Manager) rateDecided(ctx context.Context, allowed bool, err error) {
-	if m.cfg.metrics == nil {
-		return
+	if m.cfg.metrics != nil {
+		m.countRate(ctx, allowed, err)
 	}
+}
+
+// countRate is rateDecided with metrics set.
+func (m *Manager) countRate(ctx context.Context, allowed bool, err error) {
 	c := CounterRateAllowed
 	switch {
 	case err != nil:
@@ -306,12 +311,19 @@ func (m *Manager) rateDecided(ctx context.Context, allowed bool, err error) {
 	m.cfg.metrics.Count(ctx, c, 1)
 }
 
-// creditDecided counts one credit check: spent, refused (none left), or
-// err (the credits could not be checked). Call it once per decision.
-func (m *Manager) creditDecided(ctx context.Context, allowed bool, err error) {
-	if m.cfg.metrics == nil {
-		return
+// creditDecided counts one credit check by the spend's error: nil spent,
+// ErrUsageExceeded refused (none left), anything else an error (the
+// credits could not be checked). Call it once per decision. Without
+// metrics it is one inlined comparison.
+func (m *Manager) creditDecided(ctx context.Context, err error) {
+	if m.cfg.metrics != nil {
+		m.countCredit(ctx, err)
 	}
+}
+
+// countCredit is creditDecided with metrics set.
+func (m *Manager) countCredit(ctx context.Context, spendErr error) {
+	allowed, err := spendErr == nil, decisionErr(spendErr, ErrUsageExceeded)
 	c := CounterCreditAllowed
 	switch {
 	case err != nil:

@@ -32,6 +32,14 @@ var (
 // of length Window can see up to 2*Limit-1 admitted when a burst is followed
 // by the refill. A request spends 1 (or the cost the application passes)
 // from every limit of its key.
+//
+// On a verify, the in-process limiter judges a limit whose window is 1 s
+// or more on a clock refreshed every millisecond while requests come fast
+// (one clock reading fewer per request), and every refusal on the exact
+// clock: such a limit can admit up to lag/Window of Limit more than exact
+// GCRA, where lag is how far the refreshed clock trails (about 1 ms:
+// 0.1% of a 1 s window's limit). Shorter windows, redislimit, and
+// MemoryLimiter.Allow read the exact clock.
 type RateLimit struct {
 	// Name identifies the limit within the key (such as "per_second").
 	Name string `json:"name"`

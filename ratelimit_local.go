@@ -17,10 +17,16 @@ import (
 //
 // Limits hold within one process. Several processes need a shared limiter
 // (package redislimit).
+//
+// Allow reads the exact monotonic clock. A Manager's verify path may read
+// the limiter's coarse clock instead (see RateLimit): a goroutine that runs
+// only while requests come faster than one per 100 us, and stops 100 ms
+// after the last.
 type MemoryLimiter struct {
 	seed     maphash.Seed // for the key ID or tenant
 	seedName maphash.Seed // for the limit name
 	start    time.Time    // monotonic origin of the nanosecond clock
+	clock    coarseClock  // the verify path's clock (ratelimit_clock.go)
 	perShard int
 	shards   [limiterShards]limiterShard
 }
@@ -34,7 +40,7 @@ const DefaultLimiterEntries = 1 << 20
 type limiterShard struct {
 	mu  sync.Mutex
 	tat map[uint64]*limitState // by limit identity
-	_   [40]byte               // keep shards on separate cache lines
+	_   [48]byte               // keep shards on separate cache lines (64 bytes)
 }
 
 // limitState is one limit's GCRA state: its theoretical arrival time, and
@@ -74,6 +80,7 @@ func NewMemoryLimiter(maxEntries int) *MemoryLimiter {
 		maxEntries = DefaultLimiterEntries
 	}
 	l := &MemoryLimiter{seed: maphash.MakeSeed(), seedName: maphash.MakeSeed(), start: time.Now(), perShard: max(1, maxEntries/limiterShards)}
+	l.clock.start = l.start
 	return l
 }
 

@@ -89,7 +89,7 @@ func (m *Manager) checkControls(ctx context.Context, k *Key, p *RequestParams, n
 	}
 	if k.Credits != nil {
 		err := m.credits.spend(ctx, m, k, cost, now)
-		m.creditDecided(ctx, err == nil, decisionErr(err, ErrUsageExceeded)) // metrics.go
+		m.creditDecided(ctx, err) // metrics.go
 		if err != nil {
 			return m.verifyFailed(ctx, r, err, outcomeOfErr(err), k)
 		}
@@ -99,20 +99,38 @@ func (m *Manager) checkControls(ctx context.Context, k *Key, p *RequestParams, n
 
 // allow asks the limiter and fills d. The in-process limiter on the wall
 // clock reuses the verify's clock reading when it took one (saving a
-// second one); any other limiter, or a manager on another clock, gets the
-// RateLimiter call.
+// second one), and otherwise reads the limiter's coarse clock when every
+// window of k is at least coarseMinWindow (ratelimit_clock.go); a refusal
+// on a coarse reading is judged again on the exact clock. Any other
+// limiter, or a manager on another clock, gets the RateLimiter call.
 func (m *Manager) allow(ctx context.Context, k *Key, cost int64, now time.Time, d *RateDecision) error {
 	if l := m.wallLimiter; l != nil {
-		var at int64
-		if now.IsZero() {
-			at = int64(time.Since(l.start))
-		} else {
-			at = int64(now.Sub(l.start))
+		switch {
+		case !now.IsZero():
+			l.allowAt(k, cost, int64(now.Sub(l.start)), d, false)
+		case !longWindows(k):
+			l.allowAt(k, cost, int64(time.Since(l.start)), d, false)
+		default:
+			at, coarse := l.clock.read()
+			if !l.allowAt(k, cost, at, d, false) && coarse {
+				*d = RateDecision{}
+				l.allowAt(k, cost, l.clock.exact(), d, false)
+			}
 		}
-		l.allowAt(k, cost, at, d, false)
 		return nil
 	}
 	var err error
 	*d, err = m.limiter.Allow(ctx, k, cost)
 	return err
+}
+
+// longWindows reports whether every rate limit of k has a window of at
+// least coarseMinWindow.
+func longWindows(k *Key) bool {
+	for i := range k.RateLimits {
+		if k.RateLimits[i].Window < coarseMinWindow {
+			return false
+		}
+	}
+	return true
 }
