@@ -21,7 +21,9 @@ import (
 // Allow reads the exact monotonic clock. A Manager's verify path may read
 // the limiter's coarse clock instead (see RateLimit): a goroutine that runs
 // only while requests come faster than one per 100 us, and stops 100 ms
-// after the last.
+// after the last (a goroutine-leak check run at once after a burst of
+// verifies may see it: wait those 100 ms, or ignore
+// "github.com/apikit/apikey.(*coarseClock).tick").
 type MemoryLimiter struct {
 	seed     maphash.Seed // for the key ID or tenant
 	seedName maphash.Seed // for the limit name
