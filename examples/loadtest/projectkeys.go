@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -71,10 +70,9 @@ func prepareProjectkeys(ctx context.Context, base string, keys int) (*pkFixture,
 			return nil, err
 		}
 	}
-	var raw json.RawMessage
-	if err := c.call(ctx, "GET", whoamiPath, "", f.limited[0], nil, http.StatusOK, &raw); err != nil {
+	var err error
+	if f.body, err = c.body(ctx, whoamiPath, f.limited[0]); err != nil {
 		return nil, err
 	}
-	f.body = c.lastBody
 	return f, nil
 }

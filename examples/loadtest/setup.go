@@ -131,11 +131,10 @@ func prepare(ctx context.Context, base string, keys, jobs int) (*fixture, error)
 			}
 		}
 	}
-	var raw json.RawMessage
-	if err := c.call(ctx, "GET", jobsPath, "", f.tokens[0], nil, http.StatusOK, &raw); err != nil {
+	var err error
+	if f.body, err = c.body(ctx, jobsPath, f.tokens[0]); err != nil {
 		return nil, err
 	}
-	f.body = c.lastBody
 	return f, nil
 }
 
@@ -143,6 +142,16 @@ func prepare(ctx context.Context, base string, keys, jobs int) (*fixture, error)
 type setupClient struct {
 	base     string
 	lastBody []byte
+}
+
+// body GETs path with a bearer token and returns the answer (200, JSON)
+// byte for byte, for the bare handler to serve.
+func (c *setupClient) body(ctx context.Context, path, bearer string) ([]byte, error) {
+	var raw json.RawMessage
+	if err := c.call(ctx, "GET", path, "", bearer, nil, http.StatusOK, &raw); err != nil {
+		return nil, err
+	}
+	return c.lastBody, nil
 }
 
 // call sends a JSON request with a session cookie or a bearer token (when
